@@ -1,0 +1,74 @@
+"""oncall: on-call scheduling, paging and handoffs. `create_app` builds the Flask application."""
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import Migrate
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask_smorest import Api
+from sqlalchemy import text
+
+from oncall import auth, db
+from oncall.config import Config
+from oncall.http import http_exception_body, register_error_handlers
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = ROOT / "migrations"
+
+
+class OncallApi(Api):
+    """flask-smorest's Api, answering errors in the project's one JSON shape."""
+
+    def handle_http_exception(self, error):
+        return http_exception_body(error)
+
+
+def schema_name(schema) -> str:
+    """OpenAPI component names: 'Override', and 'OverridePatch' for the partial variant used by PATCH."""
+    cls = resolve_schema_cls(schema)
+    name = cls.__name__.removesuffix("Schema")
+    if not isinstance(schema, type) and schema.partial:
+        name += "Patch"
+    return name
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(ROOT / "instance"))
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("ONCALL")
+    app.config.update(overrides or {})
+    if not app.config.get("DATABASE_URL"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'oncall.db'}"
+    app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
+
+    migrate_target = db.init_app(app)
+    Migrate(app, migrate_target, directory=str(MIGRATIONS), render_as_batch=True)
+
+    api = OncallApi(app, spec_kwargs={
+        "info": {"description": "On-call scheduling, paging and handoffs. Every call needs a Bearer token."},
+        "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
+    })
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearerAuth": []}]
+    register_error_handlers(app)
+    auth.init_app(app)
+
+    from oncall.people.api import bp as people_api
+    from oncall.schedules.api import bp as schedules_api
+
+    for blueprint in (people_api, schedules_api):
+        api.register_blueprint(blueprint)
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            with db.get_engine().connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # the check's whole point is to report any database failure
+            app.logger.exception("health check failed")
+            return {"status": "error", "database": "unreachable"}, 503
+        return {"status": "ok", "database": "ok"}
+
+    return app

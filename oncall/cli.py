@@ -1,0 +1,89 @@
+"""The `oncall` console script: a Flask CLI group with run, worker, db, demo and token commands."""
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from oncall import create_app
+from oncall.clock import utcnow
+from oncall.db import get_sessionmaker
+
+
+def _create_app():
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main():
+    """oncall: on-call scheduling, paging and handoffs."""
+
+
+def _upgrade_database() -> None:
+    from flask_migrate import upgrade
+
+    upgrade()
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Apply migrations, load demo data and run the worker in-process.")
+@with_appcontext
+def run_command(host: str, port: int, demo: bool):
+    """Serve the web application and API."""
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()
+    if demo:
+        _upgrade_database()
+        from oncall.demo import load_demo
+        from oncall.people.service import ensure_user
+        from oncall.people.tokens import create_api_token
+
+        with get_sessionmaker().begin() as session:
+            created = load_demo(session, now=utcnow())
+            admin = ensure_user(session, email="alice@example.com", admin=True)
+            token = create_api_token(session, user=admin, name="demo")
+        click.echo("Demo data " + ("loaded." if created else "already present."))
+        click.echo(f"API token for alice@example.com (admin): {token}")
+        click.echo(f"Try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/teams/1/oncall")
+        app.config["RUN_WORKER_IN_WEB"] = True
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command("demo")
+@with_appcontext
+def demo_command():
+    """Load demo data (teams, rotations, overrides, time off) unless present."""
+    from oncall.demo import load_demo
+
+    with get_sessionmaker().begin() as session:
+        created = load_demo(session, now=utcnow())
+    click.echo("Demo data loaded." if created else "Demo data already present.")
+
+
+@main.group("token")
+def token_group():
+    """API tokens."""
+
+
+@token_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default=None, help="The user's name, when the user is created.")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@with_appcontext
+def token_create(email: str, name: str | None, admin: bool):
+    """Create the user if needed and print a new API token (shown once) as the last line."""
+    from marshmallow import ValidationError, fields
+
+    from oncall.people.service import ensure_user
+    from oncall.people.tokens import create_api_token
+
+    try:
+        fields.Email().deserialize(email)
+    except ValidationError as exc:
+        raise click.BadParameter("not a valid email address", param_hint="--email") from exc
+    with get_sessionmaker().begin() as session:
+        user = ensure_user(session, email=email, name=name, admin=admin)
+        token = create_api_token(session, user=user, name="cli")
+        click.echo(f"Token for {user.email} (user {user.id}{', admin' if user.is_admin else ''}); it is not shown again:")
+    click.echo(token)

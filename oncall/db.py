@@ -1,0 +1,111 @@
+"""Declarative base, engine and session setup; one session per request on `g`."""
+from datetime import date, datetime, time, timezone
+
+from flask import Flask, current_app, g
+from sqlalchemy import Date, DateTime, Engine, MetaData, String, Time, TypeDecorator, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+UTC = timezone.utc
+
+# Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """timestamptz on PostgreSQL; on SQLite (no zone support) stored as UTC and read back aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC value")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), date: Date(), time: Time(), str: String(255)}
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        _fix_sqlite_transactions(engine)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(
+        url, connect_args={"options": "-c timezone=utc"}, pool_pre_ping=True, **kwargs
+    )
+
+
+def _fix_sqlite_transactions(engine: Engine) -> None:
+    # pysqlite opens transactions lazily and breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself
+    # (documented recipe), and turn on WAL so readers do not block the writer.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+class _MigrateTarget:
+    """What Flask-Migrate needs from a 'db' object: metadata and an engine."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self.metadata = Base.metadata
+
+    @property
+    def engine(self) -> Engine:
+        return self._app.extensions["oncall_db"]["engine"]
+
+
+def init_app(app: Flask) -> _MigrateTarget:
+    engine = make_engine(app.config["DATABASE_URL"])
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["oncall_db"] = {"engine": engine, "sessions": sessions}
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    return _MigrateTarget(app)
+
+
+def get_sessionmaker(app: Flask | None = None) -> sessionmaker:
+    return (app or current_app).extensions["oncall_db"]["sessions"]
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    return (app or current_app).extensions["oncall_db"]["engine"]
+
+
+def get_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = get_sessionmaker()()
+    return g.db_session

@@ -1,0 +1,82 @@
+"""Users, teams, membership and API tokens."""
+from datetime import datetime, time
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from oncall.clock import utcnow
+from oncall.db import Base
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Set when the phone texts STOP: carriers then refuse our SMS, so pages go by voice instead.
+    sms_opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list["TeamMember"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    # Business hours drive when SEV4 pages may go out: local wall clock on the listed weekdays.
+    business_days: Mapped[str] = mapped_column(String(40), default="mon,tue,wed,thu,fri")
+    business_start: Mapped[time] = mapped_column(default=time(9, 0))
+    business_end: Mapped[time] = mapped_column(default=time(17, 0))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list["TeamMember"]] = relationship(
+        back_populates="team", cascade="all, delete-orphan", order_by="TeamMember.user_id"
+    )
+
+    @property
+    def member_ids(self) -> list[int]:
+        return [m.user_id for m in self.members]
+
+    @property
+    def business_hours(self) -> dict:
+        return {
+            "days": self.business_days.split(",") if self.business_days else [],
+            "start": self.business_start,
+            "end": self.business_end,
+        }
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16), default="member")  # member | admin
+
+    team: Mapped[Team] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    # Only a SHA-256 of the token is kept: tokens are 256-bit random, so a slow hash adds nothing.
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,78 @@
+"""Request and response shapes for users and teams."""
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from oncall.fields import Phone, TimeZone, WallClock
+from oncall.people.models import WEEKDAYS
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class UserSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+    phone = Phone(allow_none=True, load_default=None)
+    time_zone = TimeZone(load_default="UTC")
+    is_admin = fields.Boolean(dump_only=True)
+    sms_opted_out = fields.Boolean(dump_only=True)
+    team_ids = fields.Method("_team_ids", dump_only=True)
+
+    def _team_ids(self, user) -> list[int]:
+        return sorted(m.team_id for m in user.memberships)
+
+
+class UserUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    email = fields.Email(validate=validate.Length(max=320))
+    phone = Phone(allow_none=True)
+    time_zone = TimeZone()
+
+
+class BusinessHoursSchema(Schema):
+    days = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS)), load_default=list(WEEKDAYS[:5]))
+    start = WallClock(load_default=None)
+    end = WallClock(load_default=None)
+
+    @validates_schema
+    def _check(self, data, **_):
+        start, end = data.get("start"), data.get("end")
+        if start is not None and end is not None and end <= start:
+            raise ValidationError({"end": ["Business hours must end after they start."]})
+        if len(set(data.get("days") or [])) != len(data.get("days") or []):
+            raise ValidationError({"days": ["Each weekday may appear once."]})
+
+
+class TeamSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    slug = fields.String(required=True)
+    time_zone = TimeZone(required=True)
+    business_hours = fields.Nested(BusinessHoursSchema)
+    member_ids = fields.List(fields.Integer(), dump_only=True)
+    admin_ids = fields.Method("_admin_ids", dump_only=True)
+
+    def _admin_ids(self, team) -> list[int]:
+        return [m.user_id for m in team.members if m.role == "admin"]
+
+    @validates("slug")
+    def _slug(self, value, **_):
+        if not SLUG.match(value):
+            raise ValidationError("Lowercase letters, digits and dashes, starting with a letter or digit.")
+
+
+class MembersSchema(Schema):
+    user_ids = fields.List(fields.Integer(strict=True), required=True)
+    admin_ids = fields.List(fields.Integer(strict=True), load_default=None)
+
+    @validates_schema
+    def _admins_are_members(self, data, **_):
+        admins = data.get("admin_ids")
+        if admins is not None and not set(admins) <= set(data["user_ids"]):
+            raise ValidationError({"admin_ids": ["Every admin must also be in user_ids."]})
+
+
+class TeamMembersSchema(Schema):
+    user_ids = fields.List(fields.Integer())
+    admin_ids = fields.List(fields.Integer())

@@ -1,0 +1,141 @@
+"""Request and response shapes for rotations, overrides, time off and shifts."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from oncall.fields import TimeZone, WallClock
+from oncall.schedules.timeline import MAX_WINDOW
+
+# Upper bounds keep a single shift under a year; longer "shifts" are a data-entry mistake.
+MAX_SHIFT_COUNT = {"hours": 24 * 366, "days": 366, "weeks": 52}
+
+
+class UTCDateTime(fields.AwareDateTime):
+    """Aware input only (naive is rejected); output always in UTC with Z."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        from oncall.clock import isoformat_z
+
+        return isoformat_z(value)
+
+
+class ShiftLengthSchema(Schema):
+    unit = fields.String(required=True, validate=validate.OneOf(list(MAX_SHIFT_COUNT)))
+    count = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+    @validates_schema
+    def _bounded(self, data, **_):
+        limit = MAX_SHIFT_COUNT.get(data.get("unit"))
+        if limit is not None and data.get("count", 0) > limit:
+            raise ValidationError({"count": [f"At most {limit} {data['unit']}."]})
+
+
+class VersionSchema(Schema):
+    effective_at = UTCDateTime(dump_only=True)
+    time_zone = fields.String(dump_only=True)
+    handoff_time = WallClock(dump_only=True)
+    shift_length = fields.Nested(ShiftLengthSchema, dump_only=True)
+    start_date = fields.Date(dump_only=True)
+    participant_ids = fields.List(fields.Integer(), dump_only=True)
+
+
+class RotationSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    team_id = fields.Integer(required=True, strict=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    time_zone = TimeZone(required=True)
+    handoff_time = WallClock(required=True)
+    shift_length = fields.Nested(ShiftLengthSchema, required=True)
+    start_date = fields.Date(required=True)
+    participant_ids = fields.List(
+        fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=100)
+    )
+    versions = fields.List(fields.Nested(VersionSchema), dump_only=True)
+    updated_at = UTCDateTime(dump_only=True)
+
+
+class RotationUpdateSchema(Schema):
+    """Name changes apply at once; schedule changes start a new version at `effective_at` (default now)."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    time_zone = TimeZone()
+    handoff_time = WallClock()
+    shift_length = fields.Nested(ShiftLengthSchema)
+    start_date = fields.Date()
+    participant_ids = fields.List(fields.Integer(strict=True), validate=validate.Length(min=1, max=100))
+    effective_at = UTCDateTime()
+
+
+class WindowSchema(Schema):
+    """A bounded window of time (query string)."""
+
+    start = UTCDateTime(required=True)
+    end = UTCDateTime(required=True)
+
+    @validates_schema
+    def _bounded(self, data, **_):
+        start, end = data.get("start"), data.get("end")
+        if start is None or end is None:
+            return
+        if end <= start:
+            raise ValidationError({"end": ["Must be after start."]})
+        if end - start > MAX_WINDOW:
+            raise ValidationError({"end": [f"Windows are limited to {MAX_WINDOW.days} days."]})
+
+
+class AtSchema(Schema):
+    at = UTCDateTime(load_default=None)
+
+
+class ShiftSchema(Schema):
+    user_id = fields.Integer(allow_none=True)
+    start = UTCDateTime(attribute="start_at")
+    end = UTCDateTime(attribute="end_at")
+    source = fields.String()
+    covering_for = fields.Integer(allow_none=True)
+    override_id = fields.Integer(allow_none=True)
+
+
+class ShiftListSchema(Schema):
+    rotation_id = fields.Integer()
+    start = UTCDateTime()
+    end = UTCDateTime()
+    shifts = fields.List(fields.Nested(ShiftSchema))
+
+
+class OnCallSchema(ShiftSchema):
+    rotation_id = fields.Integer()
+    rotation_name = fields.String()
+    user = fields.Dict(allow_none=True)
+
+
+class TeamOnCallSchema(Schema):
+    team_id = fields.Integer()
+    at = UTCDateTime()
+    oncall = fields.List(fields.Nested(OnCallSchema))
+
+
+class _IntervalSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    start = UTCDateTime(required=True, attribute="start_at", data_key="start")
+    end = UTCDateTime(required=True, attribute="end_at", data_key="end")
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    created_at = UTCDateTime(dump_only=True)
+
+    @validates_schema
+    def _ordered(self, data, **_):
+        start, end = data.get("start_at"), data.get("end_at")
+        if start is not None and end is not None:
+            if end <= start:
+                raise ValidationError({"end": ["Must be after start."]})
+            if end - start > MAX_WINDOW:
+                raise ValidationError({"end": [f"At most {MAX_WINDOW.days} days long."]})
+
+
+class OverrideSchema(_IntervalSchema):
+    rotation_id = fields.Integer(dump_only=True)
+    user_id = fields.Integer(required=True, strict=True)
+
+
+class TimeOffSchema(_IntervalSchema):
+    user_id = fields.Integer(dump_only=True)

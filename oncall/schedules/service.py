@@ -1,0 +1,307 @@
+"""Load rotations, overrides and time off, ask timeline.py, write changes. Never commits."""
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from oncall.errors import Conflict, Invalid, NotFound
+from oncall.people.models import Team, TeamMember, User
+from oncall.schedules import timeline
+from oncall.schedules.models import Override, Rotation, RotationParticipant, RotationVersion, TimeOff
+
+SCHEDULE_FIELDS = ("time_zone", "handoff_time", "shift_length", "start_date", "participant_ids")
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+def get_rotation(session: Session, rotation_id: int) -> Rotation:
+    rotation = session.scalar(
+        select(Rotation)
+        .where(Rotation.id == rotation_id)
+        .options(selectinload(Rotation.versions).selectinload(RotationVersion.participants))
+    )
+    if rotation is None:
+        raise NotFound(f"rotation {rotation_id} does not exist")
+    return rotation
+
+
+def list_rotations(session: Session, *, team_id: int | None = None) -> list[Rotation]:
+    query = select(Rotation).options(selectinload(Rotation.versions).selectinload(RotationVersion.participants))
+    if team_id is not None:
+        query = query.where(Rotation.team_id == team_id)
+    return list(session.scalars(query.order_by(Rotation.id)))
+
+
+def longest_shift(versions: list[timeline.RotationVersion]) -> timedelta:
+    # +2h absorbs DST: a "day" can be 25 hours and Lord Howe's week 167.5.
+    longest = timedelta(0)
+    for v in versions:
+        unit = {"hours": timedelta(hours=1), "days": timedelta(days=1), "weeks": timedelta(weeks=1)}
+        longest = max(longest, unit[v.shift_length.unit] * v.shift_length.count)
+    return longest + timedelta(hours=2)
+
+
+def _overrides_between(session: Session, rotation_ids: list[int], start: datetime, end: datetime) -> list[Override]:
+    return list(
+        session.scalars(
+            select(Override)
+            .where(Override.rotation_id.in_(rotation_ids), Override.start_at < end, Override.end_at > start)
+            .order_by(Override.start_at, Override.id)
+        )
+    )
+
+
+def _time_off_between(session: Session, user_ids: set[int], start: datetime, end: datetime) -> list[TimeOff]:
+    if not user_ids:
+        return []
+    return list(
+        session.scalars(
+            select(TimeOff)
+            .where(TimeOff.user_id.in_(user_ids), TimeOff.start_at < end, TimeOff.end_at > start)
+            .order_by(TimeOff.start_at, TimeOff.id)
+        )
+    )
+
+
+def load_schedules(
+    session: Session, rotations: list[Rotation], start: datetime, end: datetime
+) -> dict[int, timeline.Schedule]:
+    """Build the pure schedules of `rotations` with everything that can matter in [start, end).
+
+    Two queries for all rotations together, whatever their number (a team page, a user's feed)."""
+    if not rotations:
+        return {}
+    plains = {r.id: r.to_plain() for r in rotations}
+    margin = max(longest_shift(p) for p in plains.values())
+    # A substitute must be free for the whole PTO stretch of a base shift, which can reach a shift
+    # length beyond the window on either side.
+    lo, hi = start - margin, end + margin
+    overrides = _overrides_between(session, list(plains), lo, hi)
+    people = {uid for r in rotations for uid in r.participant_ids_ever}
+    time_off = [t.to_plain() for t in _time_off_between(session, people, lo, hi)]
+    by_rotation: dict[int, list[timeline.Override]] = {rid: [] for rid in plains}
+    for o in overrides:
+        by_rotation[o.rotation_id].append(o.to_plain())
+    return {
+        rid: timeline.build_schedule(plain, by_rotation[rid], time_off) for rid, plain in plains.items()
+    }
+
+
+def shifts_between(session: Session, *, rotation_id: int, start: datetime, end: datetime) -> list[timeline.Shift]:
+    rotation = get_rotation(session, rotation_id)
+    schedule = load_schedules(session, [rotation], start, end)[rotation.id]
+    return timeline.shifts_between(schedule, start, end)
+
+
+def on_call_at(session: Session, *, rotation_id: int, at: datetime) -> timeline.Shift:
+    rotation = get_rotation(session, rotation_id)
+    schedule = load_schedules(session, [rotation], at, at + timedelta(microseconds=1))[rotation.id]
+    return timeline.on_call_at(schedule, at)
+
+
+def team_on_call_at(session: Session, *, team_id: int, at: datetime) -> list[tuple[Rotation, timeline.Shift]]:
+    if session.get(Team, team_id) is None:
+        raise NotFound(f"team {team_id} does not exist")
+    rotations = list_rotations(session, team_id=team_id)
+    schedules = load_schedules(session, rotations, at, at + timedelta(microseconds=1))
+    return [(r, timeline.on_call_at(schedules[r.id], at)) for r in rotations]
+
+
+# --- rotations -------------------------------------------------------------------------------
+
+def _check_participants(session: Session, team_id: int, participant_ids: list[int]) -> None:
+    if len(set(participant_ids)) != len(participant_ids):
+        raise Invalid("a participant is listed twice", fields={"participant_ids": ["Each user may appear once."]})
+    found = set(session.scalars(select(User.id).where(User.id.in_(participant_ids))))
+    missing = [uid for uid in participant_ids if uid not in found]
+    if missing:
+        raise Invalid(f"unknown users {missing}", fields={"participant_ids": [f"Unknown user ids: {missing}"]})
+    # A rotation's participants belong to its team: add anyone who is not a member yet.
+    members = set(session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team_id)))
+    for uid in participant_ids:
+        if uid not in members:
+            session.add(TeamMember(team_id=team_id, user_id=uid, role="member"))
+
+
+def _new_version(data: dict, effective_at: datetime | None) -> RotationVersion:
+    version = RotationVersion(
+        effective_at=effective_at,
+        time_zone=data["time_zone"],
+        handoff_time=data["handoff_time"],
+        shift_unit=data["shift_length"]["unit"],
+        shift_count=data["shift_length"]["count"],
+        start_date=data["start_date"],
+    )
+    version.participants = [
+        RotationParticipant(position=i, user_id=uid) for i, uid in enumerate(data["participant_ids"])
+    ]
+    return version
+
+
+def create_rotation(session: Session, *, team_id: int, name: str, **schedule) -> Rotation:
+    if session.get(Team, team_id) is None:
+        raise Invalid(f"team {team_id} does not exist", fields={"team_id": ["Unknown team."]})
+    _check_participants(session, team_id, schedule["participant_ids"])
+    rotation = Rotation(team_id=team_id, name=name)
+    rotation.versions = [_new_version(schedule, None)]
+    session.add(rotation)
+    session.flush()
+    return rotation
+
+
+def update_rotation(session: Session, rotation: Rotation, changes: dict, *, now: datetime) -> Rotation:
+    """Rename in place; schedule changes take effect from `effective_at` without rewriting the past."""
+    effective_at = changes.pop("effective_at", None)
+    if "name" in changes:
+        rotation.name = changes.pop("name")
+    if changes:
+        current = rotation.current
+        merged = {
+            "time_zone": current.time_zone,
+            "handoff_time": current.handoff_time,
+            "shift_length": current.shift_length,
+            "start_date": current.start_date,
+            "participant_ids": current.participant_ids,
+        } | changes
+        _check_participants(session, rotation.team_id, merged["participant_ids"])
+        start_at = timeline.rotation_start_at(rotation.to_plain())
+        effective_at = effective_at or now
+        if effective_at < now - timedelta(minutes=1):
+            raise Invalid("changes cannot start in the past", fields={"effective_at": ["Must not be in the past."]})
+        if effective_at <= start_at and len(rotation.versions) == 1:
+            # Nothing has happened yet: the new configuration simply replaces the first one.
+            rotation.versions = [_new_version(merged, None)]
+        else:
+            # Later scheduled changes are superseded by this one.
+            kept = [v for v in rotation.versions if v.effective_at is None or v.effective_at < effective_at]
+            rotation.versions = kept + [_new_version(merged, effective_at)]
+            timeline.build_schedule(rotation.to_plain())  # let the pure core reject an impossible plan
+    touch_rotations(session, [rotation.id], now)
+    session.flush()
+    return rotation
+
+
+def touch_rotations(session: Session, rotation_ids: list[int], now: datetime) -> None:
+    if rotation_ids:
+        session.execute(update(Rotation).where(Rotation.id.in_(rotation_ids)).values(updated_at=now))
+
+
+def rotations_of_user(session: Session, user_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(RotationVersion.rotation_id)
+            .join(RotationParticipant, RotationParticipant.version_id == RotationVersion.id)
+            .where(RotationParticipant.user_id == user_id)
+            .distinct()
+        )
+    )
+
+
+# --- overrides -------------------------------------------------------------------------------
+
+def list_overrides(session: Session, rotation_id: int, start: datetime | None = None, end: datetime | None = None):
+    query = select(Override).where(Override.rotation_id == rotation_id)
+    if start is not None:
+        query = query.where(Override.end_at > start)
+    if end is not None:
+        query = query.where(Override.start_at < end)
+    return list(session.scalars(query.order_by(Override.start_at)))
+
+
+def get_override(session: Session, rotation_id: int, override_id: int) -> Override:
+    override = session.get(Override, override_id)
+    if override is None or override.rotation_id != rotation_id:
+        raise NotFound(f"override {override_id} does not exist on rotation {rotation_id}")
+    return override
+
+
+def _check_override(session: Session, rotation_id: int, user_id: int, start_at, end_at, except_id=None) -> None:
+    if end_at <= start_at:
+        raise Invalid("end must be after start", fields={"end": ["Must be after start."]})
+    if session.get(User, user_id) is None:
+        raise Invalid(f"user {user_id} does not exist", fields={"user_id": ["Unknown user."]})
+    clash = session.scalar(
+        select(Override.id).where(
+            Override.rotation_id == rotation_id,
+            Override.start_at < end_at,
+            Override.end_at > start_at,
+            Override.id != (except_id or -1),
+        )
+    )
+    if clash is not None:
+        raise Conflict(
+            f"overlaps override {clash} on this rotation; change or delete that one first",
+            fields={"start": [f"Overlaps override {clash}."]},
+        )
+
+
+def add_override(session: Session, *, rotation_id: int, user_id: int, start_at, end_at, reason=None,
+                 created_by_id: int | None = None, now: datetime) -> Override:
+    get_rotation(session, rotation_id)
+    _check_override(session, rotation_id, user_id, start_at, end_at)
+    override = Override(rotation_id=rotation_id, user_id=user_id, start_at=start_at, end_at=end_at,
+                        reason=reason, created_by_id=created_by_id)
+    session.add(override)
+    touch_rotations(session, [rotation_id], now)
+    session.flush()
+    return override
+
+
+def update_override(session: Session, override: Override, changes: dict, *, now: datetime) -> Override:
+    merged = {"user_id": override.user_id, "start_at": override.start_at, "end_at": override.end_at} | changes
+    _check_override(session, override.rotation_id, merged["user_id"], merged["start_at"], merged["end_at"],
+                    except_id=override.id)
+    for key, value in changes.items():
+        setattr(override, key, value)
+    touch_rotations(session, [override.rotation_id], now)
+    session.flush()
+    return override
+
+
+def delete_override(session: Session, override: Override, *, now: datetime) -> None:
+    touch_rotations(session, [override.rotation_id], now)
+    session.delete(override)
+    session.flush()
+
+
+# --- time off --------------------------------------------------------------------------------
+
+def list_time_off(session: Session, user_id: int) -> list[TimeOff]:
+    return list(session.scalars(select(TimeOff).where(TimeOff.user_id == user_id).order_by(TimeOff.start_at)))
+
+
+def get_time_off(session: Session, user_id: int, time_off_id: int) -> TimeOff:
+    entry = session.get(TimeOff, time_off_id)
+    if entry is None or entry.user_id != user_id:
+        raise NotFound(f"time off {time_off_id} does not exist for user {user_id}")
+    return entry
+
+
+def add_time_off(session: Session, *, user_id: int, start_at, end_at, reason=None, now: datetime) -> TimeOff:
+    if session.get(User, user_id) is None:
+        raise NotFound(f"user {user_id} does not exist")
+    if end_at <= start_at:
+        raise Invalid("end must be after start", fields={"end": ["Must be after start."]})
+    entry = TimeOff(user_id=user_id, start_at=start_at, end_at=end_at, reason=reason)
+    session.add(entry)
+    touch_rotations(session, rotations_of_user(session, user_id), now)
+    session.flush()
+    return entry
+
+
+def update_time_off(session: Session, entry: TimeOff, changes: dict, *, now: datetime) -> TimeOff:
+    start_at = changes.get("start_at", entry.start_at)
+    end_at = changes.get("end_at", entry.end_at)
+    if end_at <= start_at:
+        raise Invalid("end must be after start", fields={"end": ["Must be after start."]})
+    for key, value in changes.items():
+        setattr(entry, key, value)
+    touch_rotations(session, rotations_of_user(session, entry.user_id), now)
+    session.flush()
+    return entry
+
+
+def delete_time_off(session: Session, entry: TimeOff, *, now: datetime) -> None:
+    touch_rotations(session, rotations_of_user(session, entry.user_id), now)
+    session.delete(entry)
+    session.flush()

@@ -1,0 +1,180 @@
+"""Fixtures: an app on SQLite (or PostgreSQL when ONCALL_TEST_DATABASE_URL is set), migrated once,
+each test inside an outer transaction that is rolled back, so committing code still works."""
+import os
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+
+from oncall import create_app
+from oncall.db import get_engine
+from oncall.people.models import User
+from oncall.people.tokens import create_api_token
+
+POSTGRES_URL = os.environ.get("ONCALL_TEST_DATABASE_URL")
+
+
+def pytest_collection_modifyitems(config, items):
+    if POSTGRES_URL:
+        return
+    skip = pytest.mark.skip(reason="needs ONCALL_TEST_DATABASE_URL (PostgreSQL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def reset_database(url: str) -> None:
+    """Start from an empty database so the migrations themselves are under test."""
+    if url.startswith("sqlite"):
+        return
+    from oncall.db import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def _migrated_app(database_url):
+    from flask_migrate import upgrade
+
+    reset_database(database_url)
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "PUBLIC_URL": "https://oncall.example.com",
+                      "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True})
+    with app.app_context():
+        upgrade()
+    yield app
+    get_engine(app).dispose()
+
+
+@pytest.fixture()
+def app(_migrated_app):
+    app = _migrated_app
+    engine = get_engine(app)
+    connection = engine.connect()
+    outer = connection.begin()
+    original = app.extensions["oncall_db"]["sessions"]
+    app.extensions["oncall_db"]["sessions"] = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    try:
+        yield app
+    finally:
+        app.extensions["oncall_db"]["sessions"] = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture()
+def session(app):
+    s = app.extensions["oncall_db"]["sessions"]()
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+class ApiClient:
+    """The test client with a bearer token and JSON by default."""
+
+    def __init__(self, client, token: str) -> None:
+        self.client, self.token = client, token
+
+    def _call(self, method: str, path: str, **kwargs):
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return getattr(self.client, method)(path, headers=headers, **kwargs)
+
+    def get(self, path, **kw):
+        return self._call("get", path, **kw)
+
+    def post(self, path, **kw):
+        return self._call("post", path, **kw)
+
+    def put(self, path, **kw):
+        return self._call("put", path, **kw)
+
+    def patch(self, path, **kw):
+        return self._call("patch", path, **kw)
+
+    def delete(self, path, **kw):
+        return self._call("delete", path, **kw)
+
+
+@pytest.fixture()
+def make_token(session):
+    def make(email: str = "admin@example.com", admin: bool = True) -> str:
+        from oncall.people.service import ensure_user
+
+        user = ensure_user(session, email=email, admin=admin)
+        token = create_api_token(session, user=user)
+        session.commit()
+        return token
+
+    return make
+
+
+@pytest.fixture()
+def api(client, make_token) -> ApiClient:
+    return ApiClient(client, make_token())
+
+
+@pytest.fixture()
+def make_user(api):
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides) -> dict:
+        n = next(counter)
+        body = {"name": f"User {n}", "email": f"user{n}@example.com", "phone": f"+1415555{n:04d}",
+                "time_zone": "America/New_York"} | overrides
+        response = api.post("/api/v1/users", json=body)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return make
+
+
+@pytest.fixture()
+def make_team(api):
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides) -> dict:
+        n = next(counter)
+        body = {"name": f"Team {n}", "slug": f"team-{n}", "time_zone": "America/New_York"} | overrides
+        response = api.post("/api/v1/teams", json=body)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return make
+
+
+@pytest.fixture()
+def make_rotation(api, make_team, make_user):
+    def make(participants: int | list[int] = 3, **overrides) -> dict:
+        team_id = overrides.pop("team_id", None) or make_team()["id"]
+        ids = participants if isinstance(participants, list) else [make_user()["id"] for _ in range(participants)]
+        body = {"team_id": team_id, "name": "Primary", "time_zone": "America/New_York", "handoff_time": "09:00",
+                "shift_length": {"unit": "weeks", "count": 1}, "start_date": "2026-01-05",
+                "participant_ids": ids} | overrides
+        response = api.post("/api/v1/rotations", json=body)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return make
+
+
+def user_count(session) -> int:
+    from sqlalchemy import func, select
+
+    return session.scalar(select(func.count()).select_from(User))

@@ -1,0 +1,113 @@
+"""Users, teams and membership through the HTTP API."""
+import pytest
+from sqlalchemy import func, select
+
+from oncall.people.models import Team, User
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_create_and_read_a_user(api):
+    body = {"name": "Alice", "email": "Alice@Example.com", "phone": "+14155550101", "time_zone": "America/New_York"}
+    created = api.post("/api/v1/users", json=body)
+    assert created.status_code == 201
+    user = created.json
+    assert user["email"] == "alice@example.com"
+    assert api.get(f"/api/v1/users/{user['id']}").json == user
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"time_zone": "Mars/Olympus"}, "time_zone"),
+        ({"time_zone": "EST5EDT "}, "time_zone"),
+        ({"phone": "4155550101"}, "phone"),
+        ({"phone": "+0123"}, "phone"),
+        ({"email": "not-an-email"}, "email"),
+        ({"name": ""}, "name"),
+        ({"name": 7}, "name"),
+        ({"shoe_size": 44}, "shoe_size"),
+    ],
+)
+def test_bad_user_input_names_the_field_and_changes_nothing(api, session, change, field):
+    before = count(session, User)
+    body = {"name": "Alice", "email": "alice@example.com", "phone": "+14155550101", "time_zone": "UTC"} | change
+    response = api.post("/api/v1/users", json=body)
+    assert response.status_code == 422
+    assert field in response.json["error"]["fields"]
+    assert count(session, User) == before
+
+
+def test_missing_fields_are_named(api):
+    response = api.post("/api/v1/users", json={})
+    assert response.status_code == 422
+    assert {"name", "email"} <= set(response.json["error"]["fields"])
+
+
+def test_duplicate_email_is_a_conflict(api, make_user):
+    make_user(email="bob@example.com")
+    response = api.post("/api/v1/users", json={"name": "B", "email": "BOB@example.com"})
+    assert response.status_code == 409
+    assert "email" in response.json["error"]["fields"]
+
+
+def test_only_admins_create_users(client, make_token):
+    from tests.conftest import ApiClient
+
+    plain = ApiClient(client, make_token("plain@example.com", admin=False))
+    response = plain.post("/api/v1/users", json={"name": "X", "email": "x@example.com"})
+    assert response.status_code == 403
+
+
+def test_user_may_edit_themselves_but_not_others(client, make_token, make_user, api):
+    from tests.conftest import ApiClient
+
+    plain = ApiClient(client, make_token("plain@example.com", admin=False))
+    me = api.get("/api/v1/users").json
+    my_id = next(u["id"] for u in me if u["email"] == "plain@example.com")
+    assert plain.patch(f"/api/v1/users/{my_id}", json={"time_zone": "Europe/London"}).status_code == 200
+    other = make_user()
+    assert plain.patch(f"/api/v1/users/{other['id']}", json={"name": "Hacked"}).status_code == 403
+
+
+def test_team_defaults_and_members(api, make_user):
+    team = api.post("/api/v1/teams", json={"name": "Payments", "slug": "payments", "time_zone": "America/New_York"})
+    assert team.status_code == 201
+    assert team.json["business_hours"] == {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:00"}
+    a, b = make_user(), make_user()
+    members = api.put(f"/api/v1/teams/{team.json['id']}/members", json={"user_ids": [a["id"], b["id"]],
+                                                                       "admin_ids": [a["id"]]})
+    assert members.status_code == 200
+    assert members.json == {"user_ids": [a["id"], b["id"]], "admin_ids": [a["id"]]}
+    assert api.get(f"/api/v1/teams/{team.json['id']}").json["member_ids"] == [a["id"], b["id"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "P", "slug": "Bad Slug", "time_zone": "UTC"}, "slug"),
+        ({"name": "P", "slug": "p", "time_zone": "Nowhere/City"}, "time_zone"),
+        ({"name": "P", "slug": "p", "time_zone": "UTC", "business_hours": {"start": "18:00", "end": "09:00"}},
+         "business_hours"),
+        ({"name": "P", "slug": "p", "time_zone": "UTC", "business_hours": {"days": ["funday"]}}, "business_hours"),
+    ],
+)
+def test_bad_team_input(api, session, body, field):
+    before = count(session, Team)
+    response = api.post("/api/v1/teams", json=body)
+    assert response.status_code == 422
+    assert field in response.json["error"]["fields"]
+    assert count(session, Team) == before
+
+
+def test_members_must_exist(api, make_team):
+    team = make_team()
+    response = api.put(f"/api/v1/teams/{team['id']}/members", json={"user_ids": [999999]})
+    assert response.status_code == 422
+    assert "user_ids" in response.json["error"]["fields"]
+
+
+def test_missing_team_is_404(api):
+    assert api.get("/api/v1/teams/424242").status_code == 404

@@ -1,0 +1,48 @@
+"""Health, OpenAPI, authentication and the error shape."""
+import pytest
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_openapi_document_needs_no_token_and_covers_the_api(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    doc = response.json
+    assert doc["openapi"].startswith("3.")
+    paths = doc["paths"]
+    for path in ["/api/v1/users", "/api/v1/teams/{team_id}/members", "/api/v1/rotations/{rotation_id}/shifts",
+                 "/api/v1/rotations/{rotation_id}/oncall", "/api/v1/teams/{team_id}/oncall",
+                 "/api/v1/rotations/{rotation_id}/overrides/{override_id}",
+                 "/api/v1/users/{user_id}/time-off/{time_off_id}"]:
+        assert path in paths, path
+    assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer nope", "Basic abc", "bearer "])
+def test_api_needs_a_valid_bearer_token(client, header):
+    headers = {"Authorization": header} if header is not None else {}
+    response = client.get("/api/v1/users", headers=headers)
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "Unauthorized"
+
+
+def test_unknown_api_path_answers_json_404(api):
+    response = api.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert set(response.json["error"]) == {"code", "message", "fields"}
+
+
+def test_wrong_method_answers_json_405(api):
+    response = api.put("/api/v1/users", json={})
+    assert response.status_code == 405
+    assert response.json["error"]["code"] == "MethodNotAllowed"
+
+
+def test_non_json_body_is_a_422_not_a_500(api):
+    response = api.post("/api/v1/users", data="not json", headers={"Content-Type": "application/json"})
+    assert response.status_code in (400, 422)
+    assert "error" in response.json
