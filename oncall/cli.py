@@ -20,7 +20,7 @@ def main():
 def _upgrade_database() -> None:
     from flask_migrate import upgrade
 
-    upgrade()
+    upgrade(revision="heads")
 
 
 @main.command("run")

@@ -31,3 +31,7 @@ class Forbidden(OncallError):
 
 class DeliveryFailed(OncallError):
     pass
+
+
+class TransientDeliveryFailure(DeliveryFailed):
+    """The provider may accept the same request later (timeouts, 429, 5xx): retry with backoff."""
