@@ -10,7 +10,8 @@ from sqlalchemy import text
 
 from oncall import auth, db
 from oncall.config import Config
-from oncall.http import http_exception_body, register_error_handlers
+from oncall.fields import IdConverter, id_converter_doc
+from oncall.http import ErrorSchema, http_exception_body, register_error_handlers
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
@@ -18,6 +19,8 @@ MIGRATIONS = ROOT / "migrations"
 
 class OncallApi(Api):
     """flask-smorest's Api, answering errors in the project's one JSON shape."""
+
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error):
         return http_exception_body(error)
@@ -43,6 +46,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'oncall.db'}"
     app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
 
+    # Before any blueprint: every <int:id> in a URL is bounded to the databases' integer range.
+    app.url_map.converters["int"] = IdConverter
     migrate_target = db.init_app(app)
     Migrate(app, migrate_target, directory=str(MIGRATIONS), render_as_batch=True)
 
@@ -50,6 +55,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         "info": {"description": "On-call scheduling, paging and handoffs. Every call needs a Bearer token."},
         "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
     })
+    api.register_converter(IdConverter, id_converter_doc)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     register_error_handlers(app)

@@ -3,9 +3,30 @@ import re
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
+from werkzeug.routing import IntegerConverter
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# Ids are 32-bit in every database we run on; larger numbers are refused before they reach a driver.
+MAX_ID = 2**31 - 1
+
+
+class Id(fields.Integer):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in URLs, bounded like Id so /users/99999999999999999999 is a 404, not a driver error."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def id_converter_doc(_converter) -> dict:
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def is_time_zone(name: str) -> bool:

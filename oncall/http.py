@@ -2,7 +2,7 @@
 import logging
 
 from flask import Flask, current_app, request
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from oncall.errors import Conflict, DeliveryFailed, Forbidden, Invalid, NotFound, OncallError, Unauthorized
@@ -10,6 +10,18 @@ from oncall.errors import Conflict, DeliveryFailed, Forbidden, Invalid, NotFound
 log = logging.getLogger(__name__)
 
 STATUS = {NotFound: 404, Conflict: 409, Invalid: 422, Unauthorized: 401, Forbidden: 403, DeliveryFailed: 502}
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(metadata={"description": "Machine-readable error name, e.g. ValidationError"})
+    message = fields.String()
+    fields_ = fields.Dict(data_key="fields", metadata={"description": "Messages per offending field"})
+
+
+class ErrorSchema(Schema):
+    """The one error shape of the API (documented in OpenAPI as every operation's default response)."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
@@ -41,7 +53,53 @@ def http_exception_body(error: HTTPException) -> tuple[dict, int, dict]:
     return error_body(code, data.get("message") or error.description or error.name), error.code or 500, headers
 
 
+def _unstorable(value: str) -> bool:
+    # PostgreSQL text cannot hold NUL, and lone surrogates (legal in JSON escapes) cannot be UTF-8 encoded.
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _find_unstorable(value, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if _unstorable(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and _unstorable(key):
+                return path or "_schema"
+            found = _find_unstorable(item, key if not path else f"{path}.{key}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for item in value:
+            found = _find_unstorable(item, path)
+            if found:
+                return found
+    return None
+
+
+def reject_unstorable_text() -> tuple[dict, int] | None:
+    """Refuse text no database column can store, for every endpoint at once, before any view runs."""
+    if not request.path.startswith("/api/"):
+        return None
+    for key, value in request.args.items(multi=True):
+        if _unstorable(key) or _unstorable(value):
+            return error_body("ValidationError", "Invalid request.", {key: ["Contains characters that are not allowed."]}), 422
+    if request.is_json:
+        field = _find_unstorable(request.get_json(silent=True), "")
+        if field is not None:
+            return error_body("ValidationError", "Invalid request.",
+                              {field or "_schema": ["Contains characters that are not allowed."]}), 422
+    return None
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.before_request(reject_unstorable_text)
+
     @app.errorhandler(OncallError)
     def domain_error(e: OncallError):
         return error_body(type(e).__name__, str(e), e.fields), STATUS.get(type(e), 400)

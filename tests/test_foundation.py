@@ -46,3 +46,13 @@ def test_non_json_body_is_a_422_not_a_500(api):
     response = api.post("/api/v1/users", data="not json", headers={"Content-Type": "application/json"})
     assert response.status_code in (400, 422)
     assert "error" in response.json
+
+
+@pytest.mark.parametrize("name", ["nul\x00byte", "lone \ud800 surrogate"])
+def test_text_no_database_can_store_is_refused(api, name):
+    import json
+
+    body = json.dumps({"name": name, "email": "x@example.com"})
+    response = api.post("/api/v1/users", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert "name" in response.json["error"]["fields"]

@@ -3,7 +3,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from oncall.fields import Phone, TimeZone, WallClock
+from oncall.fields import Id, Phone, TimeZone, WallClock
 from oncall.people.models import WEEKDAYS
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -63,8 +63,8 @@ class TeamSchema(Schema):
 
 
 class MembersSchema(Schema):
-    user_ids = fields.List(fields.Integer(strict=True), required=True)
-    admin_ids = fields.List(fields.Integer(strict=True), load_default=None)
+    user_ids = fields.List(Id(), required=True, validate=validate.Length(max=1000))
+    admin_ids = fields.List(Id(), load_default=None, validate=validate.Length(max=1000))
 
     @validates_schema
     def _admins_are_members(self, data, **_):

@@ -6,6 +6,7 @@ from oncall.auth import current_user, require_team_admin, require_team_member
 from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.errors import Forbidden
+from oncall.fields import Id
 from oncall.people.models import User
 from oncall.schedules import service
 from oncall.schedules.schemas import (
@@ -17,7 +18,7 @@ bp = Blueprint("schedules_api", __name__, url_prefix="/api/v1", description="Rot
 
 
 class RotationQuerySchema(Schema):
-    team_id = fields.Integer(load_default=None)
+    team_id = Id(load_default=None)
 
 
 class OptionalWindowSchema(Schema):

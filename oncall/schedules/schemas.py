@@ -1,7 +1,7 @@
 """Request and response shapes for rotations, overrides, time off and shifts."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from oncall.fields import TimeZone, WallClock
+from oncall.fields import Id, TimeZone, WallClock
 from oncall.schedules.timeline import MAX_WINDOW
 
 # Upper bounds keep a single shift under a year; longer "shifts" are a data-entry mistake.
@@ -41,14 +41,14 @@ class VersionSchema(Schema):
 
 class RotationSchema(Schema):
     id = fields.Integer(dump_only=True)
-    team_id = fields.Integer(required=True, strict=True)
+    team_id = Id(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     time_zone = TimeZone(required=True)
     handoff_time = WallClock(required=True)
     shift_length = fields.Nested(ShiftLengthSchema, required=True)
     start_date = fields.Date(required=True)
     participant_ids = fields.List(
-        fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=100)
+        Id(), required=True, validate=validate.Length(min=1, max=100)
     )
     versions = fields.List(fields.Nested(VersionSchema), dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
@@ -62,7 +62,7 @@ class RotationUpdateSchema(Schema):
     handoff_time = WallClock()
     shift_length = fields.Nested(ShiftLengthSchema)
     start_date = fields.Date()
-    participant_ids = fields.List(fields.Integer(strict=True), validate=validate.Length(min=1, max=100))
+    participant_ids = fields.List(Id(), validate=validate.Length(min=1, max=100))
     effective_at = UTCDateTime()
 
 
@@ -134,7 +134,7 @@ class _IntervalSchema(Schema):
 
 class OverrideSchema(_IntervalSchema):
     rotation_id = fields.Integer(dump_only=True)
-    user_id = fields.Integer(required=True, strict=True)
+    user_id = Id(required=True)
 
 
 class TimeOffSchema(_IntervalSchema):
