@@ -67,6 +67,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blueprint in (people_api, schedules_api):
         api.register_blueprint(blueprint)
 
+    # Twilio's webhooks are plain Flask (no bearer auth, not in the OpenAPI document): they check Twilio's
+    # signature instead, and as form posts from Twilio rather than a browser they must skip CSRF checks.
+    from oncall.paging.webhooks import bp as twilio_webhooks
+
+    app.register_blueprint(twilio_webhooks)
+    if "csrf" in app.extensions:  # Flask-WTF's CSRFProtect, when it is set up before this point
+        app.extensions["csrf"].exempt(twilio_webhooks)
+
     @app.get("/healthz")
     def healthz():
         try:
