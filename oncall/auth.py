@@ -4,7 +4,7 @@ from flask import Flask, g, request
 from oncall.db import get_session
 from oncall.errors import Forbidden, Unauthorized
 from oncall.people.models import User
-from oncall.people.tokens import user_for_token
+from oncall.people.tokens import user_id_for_token
 
 # Paths under /api/v1 that authenticate differently (or not at all).
 PUBLIC_API_PATHS = {"/api/v1/openapi.json"}
@@ -21,14 +21,17 @@ def init_app(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Send 'Authorization: Bearer <token>'; create one with `oncall token create`.")
-        user = user_for_token(get_session(), token.strip())
-        if user is None:
+        user_id = user_id_for_token(get_session(), token.strip())
+        if user_id is None:
             raise Unauthorized("Unknown or revoked API token.")
-        g.current_user = user
+        g.current_user_id = user_id
         return None
 
 
 def current_user() -> User:
+    """The caller, loaded on first use: read-only endpoints never need the whole row."""
+    if "current_user" not in g:
+        g.current_user = get_session().get(User, g.current_user_id)
     return g.current_user
 
 

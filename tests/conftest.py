@@ -62,6 +62,9 @@ def app(_migrated_app):
     engine = get_engine(app)
     connection = engine.connect()
     outer = connection.begin()
+    from oncall.schedules import cache
+
+    cache.schedules.clear()  # ids repeat across rolled-back tests
     original = app.extensions["oncall_db"]["sessions"]
     app.extensions["oncall_db"]["sessions"] = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"

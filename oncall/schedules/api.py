@@ -1,6 +1,7 @@
 """/api/v1/rotations (with shifts, on-call, overrides), team on-call and users' time off."""
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
+from sqlalchemy import bindparam, select
 
 from oncall.auth import current_user, require_team_admin, require_team_member
 from oncall.clock import utcnow
@@ -42,13 +43,13 @@ def _rotation_body(rotation) -> dict:
     }
 
 
-def _oncall_body(rotation, shift, users: dict[int, User]) -> dict:
-    user = users.get(shift.user_id) if shift.user_id is not None else None
+def _oncall_body(rotation, shift, users: dict[int, dict]) -> dict:
+    """`rotation` is anything with `rotation_id`/`id` and `name` (a Rotation or a cached schedule)."""
     return {
-        "rotation_id": rotation.id,
+        "rotation_id": getattr(rotation, "rotation_id", None) or rotation.id,
         "rotation_name": rotation.name,
         "user_id": shift.user_id,
-        "user": None if user is None else {"id": user.id, "name": user.name, "email": user.email, "phone": user.phone},
+        "user": users.get(shift.user_id),
         "start_at": shift.start_at,
         "end_at": shift.end_at,
         "source": shift.source,
@@ -57,9 +58,15 @@ def _oncall_body(rotation, shift, users: dict[int, User]) -> dict:
     }
 
 
-def _users(session, ids) -> dict[int, User]:
+_USERS_BY_ID = select(User.id, User.name, User.email, User.phone).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
+def _users(session, ids) -> dict[int, dict]:
     ids = {i for i in ids if i is not None}
-    return {u.id: u for u in session.query(User).filter(User.id.in_(ids))} if ids else {}
+    if not ids:
+        return {}
+    rows = session.connection().execute(_USERS_BY_ID, {"ids": list(ids)})
+    return {row.id: row._asdict() for row in rows}
 
 
 @bp.get("/rotations")
@@ -130,8 +137,7 @@ def rotation_oncall(args, rotation_id: int):
     """Who is on call at `at` (default now): user, the shift's start and end, and why."""
     session = get_session()
     at = args["at"] or utcnow()
-    rotation = service.get_rotation(session, rotation_id)
-    shift = service.on_call_at(session, rotation_id=rotation_id, at=at)
+    [(rotation, shift)] = service.on_call_for(session, rotation_ids=[rotation_id], at=at)
     return _oncall_body(rotation, shift, _users(session, [shift.user_id]))
 
 

@@ -1,15 +1,18 @@
 """Load rotations, overrides and time off, ask timeline.py, write changes. Never commits."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from oncall.errors import Conflict, Invalid, NotFound
 from oncall.people.models import Team, TeamMember, User
-from oncall.schedules import timeline
+from oncall.schedules import cache, timeline
+from oncall.schedules.cache import CachedSchedule
 from oncall.schedules.models import Override, Rotation, RotationParticipant, RotationVersion, TimeOff
 
-SCHEDULE_FIELDS = ("time_zone", "handoff_time", "shift_length", "start_date", "participant_ids")
+# How far around the asked instant a cached schedule is built: one build serves a couple of weeks of
+# queries, while a shift (and any PTO stretch deciding its substitute) always fits inside the margin.
+CACHE_REACH = timedelta(days=14)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -93,18 +96,56 @@ def shifts_between(session: Session, *, rotation_id: int, start: datetime, end: 
     return timeline.shifts_between(schedule, start, end)
 
 
+# Built once: these run on every on-call request (see cache.py for why the stamp is enough).
+_TEAM_STAMPS = select(Rotation.id, Rotation.updated_at).where(Rotation.team_id == bindparam("team_id")).order_by(Rotation.id)
+_ROTATION_STAMPS = select(Rotation.id, Rotation.updated_at).where(Rotation.id.in_(bindparam("ids", expanding=True)))
+
+
 def on_call_at(session: Session, *, rotation_id: int, at: datetime) -> timeline.Shift:
-    rotation = get_rotation(session, rotation_id)
-    schedule = load_schedules(session, [rotation], at, at + timedelta(microseconds=1))[rotation.id]
-    return timeline.on_call_at(schedule, at)
+    rotation, shift = on_call_for(session, rotation_ids=[rotation_id], at=at)[0]
+    return shift
 
 
-def team_on_call_at(session: Session, *, team_id: int, at: datetime) -> list[tuple[Rotation, timeline.Shift]]:
-    if session.get(Team, team_id) is None:
+def team_on_call_at(session: Session, *, team_id: int, at: datetime) -> list[tuple[CachedSchedule, timeline.Shift]]:
+    stamps = dict(session.connection().execute(_TEAM_STAMPS, {"team_id": team_id}).all())
+    if not stamps and session.get(Team, team_id) is None:
         raise NotFound(f"team {team_id} does not exist")
-    rotations = list_rotations(session, team_id=team_id)
-    schedules = load_schedules(session, rotations, at, at + timedelta(microseconds=1))
-    return [(r, timeline.on_call_at(schedules[r.id], at)) for r in rotations]
+    return on_call_for(session, rotation_ids=list(stamps), at=at, stamps=stamps)
+
+
+def on_call_for(
+    session: Session, *, rotation_ids: list[int], at: datetime, stamps: dict[int, datetime] | None = None
+) -> list[tuple[CachedSchedule, timeline.Shift]]:
+    """Who is on call at `at` in each rotation (in the given order), from cached schedules when their
+    stamp is current: one small query on the hot path (none when the caller already read the stamps)."""
+    if not rotation_ids:
+        return []
+    if stamps is None:
+        stamps = dict(session.connection().execute(_ROTATION_STAMPS, {"ids": rotation_ids}).all())
+    missing_ids = [rid for rid in rotation_ids if rid not in stamps]
+    if missing_ids:
+        raise NotFound(f"rotation {missing_ids[0]} does not exist")
+    found: dict[int, CachedSchedule] = {}
+    for rid in rotation_ids:
+        entry = cache.schedules.get(rid, stamps[rid], at)
+        if entry is not None:
+            found[rid] = entry
+    stale = [rid for rid in rotation_ids if rid not in found]
+    if stale:
+        rotations = list(session.scalars(
+            select(Rotation).where(Rotation.id.in_(stale))
+            .options(selectinload(Rotation.versions).selectinload(RotationVersion.participants))
+        ))
+        margin = max(longest_shift(r.to_plain()) for r in rotations) + timedelta(days=1)
+        start, end = at - margin - CACHE_REACH, at + margin + CACHE_REACH
+        built = load_schedules(session, rotations, start, end)
+        for r in rotations:
+            entry = CachedSchedule(rotation_id=r.id, name=r.name, team_id=r.team_id, stamp=r.updated_at,
+                                   built_from=start, built_until=end, margin=margin, schedule=built[r.id])
+            # Keyed by the stamp read with the rows, so a concurrent write shows up as a new stamp next time.
+            cache.schedules.put(entry)
+            found[r.id] = entry
+    return [(found[rid], timeline.on_call_at(found[rid].schedule, at)) for rid in rotation_ids]
 
 
 # --- rotations -------------------------------------------------------------------------------
