@@ -1,0 +1,1 @@
+"""Structured shift handoffs and team watch items."""

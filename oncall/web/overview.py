@@ -1,0 +1,145 @@
+"""Read models for the web pages (dashboard, rotation page, time off): load, ask the pure cores, shape."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oncall.people.models import Team, User
+from oncall.schedules import service as schedules, timeline
+from oncall.schedules.models import Override, Rotation, TimeOff
+from oncall.web.shiftview import now_and_next
+
+# How far the dashboard looks for the next person: a few weeks covers weekly rotations of two people.
+NEXT_HORIZON = timedelta(days=35)
+_TICK = timedelta(microseconds=1)
+
+
+def user_names(session: Session, ids) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+def override_reasons(session: Session, ids) -> dict[int, str | None]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Override.id, Override.reason).where(Override.id.in_(ids))).all())
+
+
+def next_shift_change(schedule: timeline.Schedule, now: datetime) -> datetime | None:
+    """The next rotation handoff after `now` (always within one shift length)."""
+    span = schedules.longest_shift(list(schedule.versions))
+    changes = timeline.handoffs_between(schedule, now + _TICK, now + span + _TICK)
+    return changes[0] if changes else None
+
+
+@dataclass
+class RotationRow:
+    rotation: Rotation
+    now: timeline.Shift | None
+    next: timeline.Shift | None
+    next_change_at: datetime | None
+    handoff: dict = field(default_factory=dict)  # filled by the handoffs domain (status, links)
+
+
+@dataclass
+class TeamBlock:
+    team: Team
+    mine: bool
+    rotations: list[RotationRow]
+
+
+def dashboard(session: Session, *, user: User, now: datetime) -> tuple[list[TeamBlock], dict[int, str], dict]:
+    """Every team, the reader's first: who is on call now and next in each rotation, and the next handoff."""
+    teams = list(session.scalars(select(Team).order_by(Team.name)))
+    mine = {m.team_id for m in user.memberships}
+    rotations = schedules.list_rotations(session)
+    plans = schedules.load_schedules(session, rotations, now, now + NEXT_HORIZON)
+    by_team: dict[int, list[RotationRow]] = {t.id: [] for t in teams}
+    people: set[int] = set()
+    override_ids: set[int] = set()
+    for rotation in rotations:
+        schedule = plans[rotation.id]
+        shifts = timeline.shifts_between(schedule, now, now + NEXT_HORIZON)
+        current, upcoming = now_and_next(shifts, now)
+        if current is None:  # the rotation starts later
+            current = timeline.on_call_at(schedule, now)
+        row = RotationRow(rotation, current, upcoming, next_shift_change(schedule, now))
+        by_team.setdefault(rotation.team_id, []).append(row)
+        for s in (current, upcoming):
+            if s is not None:
+                people.update({s.user_id, s.covering_for})
+                override_ids.add(s.override_id)
+    blocks = [TeamBlock(t, t.id in mine, by_team.get(t.id, [])) for t in teams]
+    blocks.sort(key=lambda b: (not b.mine, b.team.name.lower()))
+    return blocks, user_names(session, people), override_reasons(session, override_ids)
+
+
+@dataclass
+class RotationPage:
+    rotation: Rotation
+    team: Team
+    shifts: list[timeline.Shift]
+    overrides: list[Override]
+    names: dict[int, str]
+    reasons: dict[int, str | None]
+    members: list[User]
+    next_change_at: datetime | None
+    emails: dict[int, str]
+
+
+def rotation_page(session: Session, *, rotation_id: int, now: datetime, weeks: int) -> RotationPage:
+    rotation = schedules.get_rotation(session, rotation_id)
+    team = session.get(Team, rotation.team_id)
+    end = now + timedelta(weeks=weeks)
+    schedule = schedules.load_schedules(session, [rotation], now, end)[rotation.id]
+    shifts = timeline.shifts_between(schedule, now, end)
+    overrides = schedules.list_overrides(session, rotation.id, now, end)
+    members = sorted((m.user for m in team.members), key=lambda u: u.name.lower())
+    ids = {s.user_id for s in shifts} | {s.covering_for for s in shifts} | {o.user_id for o in overrides}
+    ids |= set(rotation.current.participant_ids)
+    participants = rotation.current.participant_ids
+    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_(participants))).all())
+    return RotationPage(rotation, team, shifts, overrides, user_names(session, ids),
+                        override_reasons(session, {s.override_id for s in shifts}), members,
+                        next_shift_change(schedule, now), emails)
+
+
+@dataclass
+class Coverage:
+    rotation: Rotation
+    shift: timeline.Shift
+
+
+@dataclass
+class TimeOffRow:
+    entry: TimeOff
+    coverage: list[Coverage]
+
+
+def time_off_page(session: Session, *, user: User, now: datetime) -> tuple[list[TimeOffRow], dict[int, str]]:
+    """The user's current and coming time off (and the last month's), with who covers each of their shifts."""
+    entries = [t for t in schedules.list_time_off(session, user.id) if t.end_at > now - timedelta(days=30)]
+    rotations = [schedules.get_rotation(session, rid) for rid in schedules.rotations_of_user(session, user.id)]
+    rows: list[TimeOffRow] = []
+    people: set[int] = set()
+    for entry in entries:
+        end = min(entry.end_at, entry.start_at + timeline.MAX_WINDOW)
+        plans = schedules.load_schedules(session, rotations, entry.start_at, end)
+        coverage: list[Coverage] = []
+        for rotation in rotations:
+            schedule = plans[rotation.id]
+            for piece in timeline.shifts_between(schedule, entry.start_at, end):
+                if piece.source == timeline.TIME_OFF and piece.covering_for == user.id:
+                    coverage.append(Coverage(rotation, piece))
+                    people.add(piece.user_id)
+                elif piece.source == timeline.UNCOVERED and \
+                        timeline.base_shift_at(schedule, piece.start_at).user_id == user.id:
+                    coverage.append(Coverage(rotation, piece))
+        rows.append(TimeOffRow(entry, coverage))
+    return rows, user_names(session, people)

@@ -1,0 +1,301 @@
+"""HTML pages: sign-in, dashboard, rotation page (shifts, overrides, settings, calendar link), time off."""
+from __future__ import annotations
+
+import re
+from datetime import time
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from oncall.clock import utcnow
+from oncall.db import get_session
+from oncall.errors import Forbidden, Invalid, NotFound, OncallError, Unauthorized
+from oncall.http import STATUS
+from oncall.people.models import User
+from oncall.schedules import service as schedules
+from oncall.web import overview, permissions, timefmt
+from oncall.web.session import login_required, safe_next, sign_in, sign_out, signed_in_user, web_user
+from oncall.web.signin import Throttled, authenticate
+
+bp = Blueprint("web", __name__)
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def render_error(error: OncallError):
+    status = STATUS.get(type(error), 400)
+    titles = {403: "Not allowed", 404: "Not found", 409: "Conflict", 422: "Check the form"}
+    return render_template("web/error.html", status=status, title=titles.get(status, "Something is off"),
+                           message=str(error)), status
+
+
+def install_html_errors(blueprint: Blueprint) -> None:
+    """Domain errors on HTML pages become an HTML page with the same status, not the API's JSON."""
+    blueprint.register_error_handler(OncallError, render_error)
+
+
+install_html_errors(bp)
+
+
+class FormError(Invalid):
+    """Input a form sent that cannot be used; `fields` says which."""
+
+
+def parse_local_field(name: str, value: str | None, tz: str, *, required: bool = True):
+    if not value:
+        if required:
+            raise FormError(f"{name} is required", fields={name: ["Required."]})
+        return None
+    try:
+        return timefmt.parse_local(value, tz)
+    except ValueError as exc:
+        raise FormError(f"{name} is not a date and time", fields={name: ["Expected a date and time."]}) from exc
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+@bp.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
+def sign_in_page():
+    target = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if signed_in_user() is not None:
+            return redirect(target)
+        return render_template("web/sign_in.html", next=target, email="")
+    email = request.form.get("email", "").strip()
+    session = get_session()
+    try:
+        user = authenticate(session, email=email, password=request.form.get("password", ""),
+                            ip=request.remote_addr or "unknown", now=utcnow())
+    except Throttled as exc:
+        return render_template("web/sign_in.html", next=target, email=email, error=str(exc)), 429
+    except Unauthorized as exc:
+        session.commit()  # the failure must count
+        return render_template("web/sign_in.html", next=target, email=email, error=str(exc)), 401
+    session.commit()
+    sign_in(user)
+    return redirect(target, 303)
+
+
+
+@bp.post("/sign-out", endpoint="sign_out")
+def sign_out_page():
+    sign_out()
+    flash("Signed out.")
+    return redirect(url_for("web.sign_in"), 303)
+
+
+@bp.after_app_request
+def _security_headers(response):
+    if response.mimetype == "text/html":
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+# --- dashboard ---------------------------------------------------------------------------------
+
+@bp.get("/")
+@login_required
+def dashboard():
+    now = utcnow()
+    session = get_session()
+    blocks, names, reasons = overview.dashboard(session, user=web_user(), now=now)
+    from oncall.handoffs import service as handoffs
+
+    handoffs.annotate_dashboard(session, blocks, user=web_user(), now=now)
+    incidents = _open_incident_counts(session)
+    return render_template("web/dashboard.html", blocks=blocks, names=names, reasons=reasons, now=now,
+                           incidents=incidents)
+
+
+def _open_incident_counts(session) -> dict[int, int]:
+    try:
+        from oncall.incidents.models import Incident
+    except ImportError:  # the incidents domain is optional at this layer
+        return {}
+    rows = session.execute(select(Incident.team_id, func.count()).where(Incident.status != "resolved")
+                           .group_by(Incident.team_id))
+    return dict(rows.all())
+
+
+# --- rotation page -------------------------------------------------------------------------------
+
+def _rotation_context(rotation_id: int, **extra):
+    weeks = request.args.get("weeks", default=4, type=int)
+    weeks = min(max(weeks or 4, 1), 12)
+    page = overview.rotation_page(get_session(), rotation_id=rotation_id, now=utcnow(), weeks=weeks)
+    return {"page": page, "weeks": weeks, "feeds_available": _feeds_service() is not None,
+            "errors": {}, "form": {}} | extra
+
+
+@bp.get("/rotations/<int:rotation_id>")
+@login_required
+def rotation(rotation_id: int):
+    return render_template("schedules/rotation.html", **_rotation_context(rotation_id))
+
+
+def _rerender_rotation(rotation_id: int, error: OncallError, form: dict):
+    get_session().rollback()
+    status = STATUS.get(type(error), 400)
+    return render_template("schedules/rotation.html", **_rotation_context(
+        rotation_id, errors=error.fields or {"_": [str(error)]}, message=str(error), form=form)), status
+
+
+@bp.post("/rotations/<int:rotation_id>/overrides")
+@login_required
+def add_override(rotation_id: int):
+    session = get_session()
+    me = web_user()
+    rotation = schedules.get_rotation(session, rotation_id)
+    permissions.require_team_member(me, rotation.team_id)
+    form = request.form
+    try:
+        user_id = form.get("user_id", type=int)
+        if user_id is None:
+            raise FormError("choose who covers", fields={"user_id": ["Choose who covers."]})
+        start_at = parse_local_field("start", form.get("start"), me.time_zone)
+        end_at = parse_local_field("end", form.get("end"), me.time_zone)
+        reason = (form.get("reason") or "").strip()[:2000] or None
+        schedules.add_override(session, rotation_id=rotation_id, user_id=user_id, start_at=start_at, end_at=end_at,
+                               reason=reason, created_by_id=me.id, now=utcnow())
+    except OncallError as exc:
+        return _rerender_rotation(rotation_id, exc, form.to_dict())
+    session.commit()
+    flash("Override added.")
+    return redirect(url_for("web.rotation", rotation_id=rotation_id), 303)
+
+
+@bp.post("/rotations/<int:rotation_id>/overrides/<int:override_id>/delete")
+@login_required
+def delete_override(rotation_id: int, override_id: int):
+    session = get_session()
+    rotation = schedules.get_rotation(session, rotation_id)
+    permissions.require_team_member(web_user(), rotation.team_id)
+    schedules.delete_override(session, schedules.get_override(session, rotation_id, override_id), now=utcnow())
+    session.commit()
+    flash("Override removed.")
+    return redirect(url_for("web.rotation", rotation_id=rotation_id), 303)
+
+
+def _participants(session, text: str) -> list[int]:
+    emails = [e.strip().lower() for e in re.split(r"[,\s]+", text or "") if e.strip()]
+    if not emails:
+        raise FormError("a rotation needs participants", fields={"participants": ["List at least one email."]})
+    found = dict(session.execute(select(func.lower(User.email), User.id).where(func.lower(User.email).in_(emails))).all())
+    unknown = [e for e in emails if e not in found]
+    if unknown:
+        raise FormError(f"unknown people: {', '.join(unknown)}",
+                        fields={"participants": [f"Unknown: {', '.join(unknown)}"]})
+    return [found[e] for e in emails]
+
+
+@bp.post("/rotations/<int:rotation_id>/settings")
+@login_required
+def rotation_settings(rotation_id: int):
+    """Team admins only: rename, change participants or handoff time from an instant on."""
+    session = get_session()
+    me = web_user()
+    rotation = schedules.get_rotation(session, rotation_id)
+    permissions.require_team_admin(me, rotation.team_id)
+    form = request.form
+    now = utcnow()
+    try:
+        changes: dict = {}
+        name = (form.get("name") or "").strip()
+        if not name or len(name) > 200:
+            raise FormError("name is required", fields={"name": ["1 to 200 characters."]})
+        if name != rotation.name:
+            changes["name"] = name
+        match = _HHMM.match(form.get("handoff_time", ""))
+        if not match:
+            raise FormError("handoff time must be HH:MM", fields={"handoff_time": ["Expected HH:MM (24-hour)."]})
+        handoff_time = time(int(match.group(1)), int(match.group(2)))
+        if handoff_time != rotation.current.handoff_time:
+            changes["handoff_time"] = handoff_time
+        participant_ids = _participants(session, form.get("participants", ""))
+        if participant_ids != rotation.current.participant_ids:
+            changes["participant_ids"] = participant_ids
+        effective_at = parse_local_field("effective_at", form.get("effective_at"), me.time_zone, required=False)
+        if effective_at is not None and set(changes) - {"name"}:
+            changes["effective_at"] = max(effective_at, now)
+        if changes:
+            schedules.update_rotation(session, rotation, changes, now=now)
+    except (Forbidden, NotFound):
+        raise
+    except OncallError as exc:
+        return _rerender_rotation(rotation_id, exc, form.to_dict())
+    except ValueError as exc:  # the pure core refuses an impossible schedule
+        return _rerender_rotation(rotation_id, FormError(str(exc), fields={"_": [str(exc)]}), form.to_dict())
+    session.commit()
+    flash("Rotation updated." if changes else "Nothing changed.")
+    return redirect(url_for("web.rotation", rotation_id=rotation_id), 303)
+
+
+def _feeds_service():
+    try:
+        from oncall.feeds import service as feeds
+    except ImportError:
+        return None
+    return feeds if hasattr(feeds, "create_feed") else None
+
+
+@bp.post("/rotations/<int:rotation_id>/calendar-feed")
+@login_required
+def create_calendar_feed(rotation_id: int):
+    """A secret calendar URL for this rotation, created for the signed-in person and shown once."""
+    feeds = _feeds_service()
+    if feeds is None:
+        abort(404)
+    session = get_session()
+    schedules.get_rotation(session, rotation_id)
+    feed = feeds.create_feed(session, owner_id=web_user().id, scope="rotation", scope_id=rotation_id, now=utcnow())
+    session.commit()
+    links = feeds.feed_links(feed, current_app.config["PUBLIC_URL"])
+    return render_template("schedules/rotation.html", **_rotation_context(rotation_id, feed_links=links)), 201
+
+
+# --- time off ------------------------------------------------------------------------------------
+
+def _time_off_context(**extra):
+    rows, names = overview.time_off_page(get_session(), user=web_user(), now=utcnow())
+    return {"rows": rows, "names": names, "errors": {}, "form": {}} | extra
+
+
+@bp.route("/time-off", methods=["GET", "POST"])
+@login_required
+def time_off():
+    if request.method == "GET":
+        return render_template("schedules/time_off.html", **_time_off_context())
+    session = get_session()
+    me = web_user()
+    form = request.form
+    try:
+        start_at = parse_local_field("start", form.get("start"), me.time_zone)
+        end_at = parse_local_field("end", form.get("end"), me.time_zone)
+        if end_at - start_at > schedules.timeline.MAX_WINDOW:
+            raise FormError("time off is limited to 400 days", fields={"end": ["At most 400 days after the start."]})
+        reason = (form.get("reason") or "").strip()[:2000] or None
+        schedules.add_time_off(session, user_id=me.id, start_at=start_at, end_at=end_at, reason=reason, now=utcnow())
+    except OncallError as exc:
+        session.rollback()
+        return render_template("schedules/time_off.html", **_time_off_context(
+            errors=exc.fields or {"_": [str(exc)]}, message=str(exc), form=form.to_dict())), STATUS.get(type(exc), 400)
+    session.commit()
+    flash("Time off saved. Your shifts in it are covered as listed below.")
+    return redirect(url_for("web.time_off"), 303)
+
+
+@bp.post("/time-off/<int:time_off_id>/delete")
+@login_required
+def delete_time_off(time_off_id: int):
+    session = get_session()
+    me = web_user()
+    schedules.delete_time_off(session, schedules.get_time_off(session, me.id, time_off_id), now=utcnow())
+    session.commit()
+    flash("Time off cancelled.")
+    return redirect(url_for("web.time_off"), 303)
