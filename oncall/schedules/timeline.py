@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from heapq import heappop, heappush
+from itertools import pairwise
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -363,7 +364,7 @@ def _flatten_overrides(overrides: list[Override]) -> tuple[_Segment, ...]:
     active: list[tuple[int, datetime]] = []  # heap of (-input index, end_at)
     segments: list[list] = []
     nxt = 0
-    for lo, hi in zip(bounds, bounds[1:]):
+    for lo, hi in pairwise(bounds):
         while nxt < len(order) and overrides[order[nxt]].start_at <= lo:
             heappush(active, (-order[nxt], overrides[order[nxt]].end_at))
             nxt += 1
@@ -555,7 +556,9 @@ def _shift_pieces(schedule: Schedule, plan: _Plan, start_at: datetime, end_at: d
     return pieces
 
 
-def _cover(away: Mapping[int, _Away], candidates: tuple[int, ...], absent: int, start_at: datetime, end_at: datetime) -> list[tuple]:
+def _cover(
+    away: Mapping[int, _Away], candidates: tuple[int, ...], absent: int, start_at: datetime, end_at: datetime
+) -> list[tuple]:
     """Hand [start_at, end_at), which `absent` is away for, to the next available participants."""
     for c in candidates:
         if _free(away, c, start_at, end_at):
@@ -578,7 +581,7 @@ def _cover(away: Mapping[int, _Away], candidates: tuple[int, ...], absent: int, 
             i += 1
     bounds = sorted(cuts)
     pieces = []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in pairwise(bounds):
         for c in candidates:
             if _free(away, c, a, b):
                 pieces.append((a, b, c, TIME_OFF, absent, None))
