@@ -13,12 +13,11 @@ from oncall.errors import Forbidden, NotFound, OncallError
 from oncall.fields import MAX_ID
 from oncall.handoffs import service
 from oncall.handoffs.models import WatchItem
-from oncall.http import STATUS
 from oncall.people.models import Team
 from oncall.schedules import service as schedules
 from oncall.web import permissions, timefmt
 from oncall.web.session import login_required, web_user
-from oncall.web.views import FormError, install_html_errors
+from oncall.web.views import FormError, install_html_errors, status_of
 
 bp = Blueprint("handoffs_web", __name__)
 install_html_errors(bp)
@@ -103,7 +102,7 @@ def save(rotation_id: int):
         raise
     except OncallError as exc:
         session.rollback()
-        return _form_page(rotation_id, status=STATUS.get(type(exc), 400), errors=exc.fields or {"_": [str(exc)]},
+        return _form_page(rotation_id, status=status_of(exc), errors=exc.fields or {"_": [str(exc)]},
                           message=str(exc), form=form)
     session.commit()
     if submit:
@@ -184,7 +183,7 @@ def add_watch_item(team_id: int):
         session.rollback()
         errors = {"text" if k == "new_text" else "due_on" if k == "new_due" else k: v
                   for k, v in (exc.fields or {"_": [str(exc)]}).items()}
-        return _watch_page(team_id, status=STATUS.get(type(exc), 400), errors=errors, message=str(exc),
+        return _watch_page(team_id, status=status_of(exc), errors=errors, message=str(exc),
                            form=request.form)
     session.commit()
     flash("Watch item added; it appears in every handoff until someone closes it.")

@@ -9,7 +9,7 @@ from oncall.db import get_session
 from oncall.people.models import Team, User
 from oncall.web import permissions
 from oncall.web.session import login_required, web_user
-from oncall.web.views import bp
+from oncall.web.views import bp, parse_id
 
 STATUSES = ("open", "triggered", "acknowledged", "resolved", "all")
 
@@ -35,7 +35,7 @@ def incidents():
     Incident = models.Incident
     status = request.args.get("status", "open")
     status = status if status in STATUSES else "open"
-    team_id = request.args.get("team_id", type=int)
+    team_id = parse_id(request.args.get("team_id"))
     query = select(Incident)
     if team_id is not None:
         query = query.where(Incident.team_id == team_id)

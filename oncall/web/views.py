@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.errors import Forbidden, Invalid, NotFound, OncallError, Unauthorized
+from oncall.fields import MAX_ID
 from oncall.http import STATUS
 from oncall.people.models import User
 from oncall.schedules import service as schedules
@@ -22,8 +23,13 @@ bp = Blueprint("web", __name__)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
+def status_of(error: OncallError) -> int:
+    """The HTTP status of a domain error, subclasses included (FormError is an Invalid: 422)."""
+    return next((STATUS[cls] for cls in type(error).__mro__ if cls in STATUS), 400)
+
+
 def render_error(error: OncallError):
-    status = STATUS.get(type(error), 400)
+    status = status_of(error)
     titles = {403: "Not allowed", 404: "Not found", 409: "Conflict", 422: "Check the form"}
     return render_template("web/error.html", status=status, title=titles.get(status, "Something is off"),
                            message=str(error)), status
@@ -39,6 +45,15 @@ install_html_errors(bp)
 
 class FormError(Invalid):
     """Input a form sent that cannot be used; `fields` says which."""
+
+
+def parse_id(value: str | None) -> int | None:
+    """A database id from a form or query string; None for anything else (ids beyond 32 bits included,
+    which PostgreSQL would refuse with an error rather than find nothing)."""
+    value = (value or "").strip()
+    if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+        return None
+    return int(value)
 
 
 def parse_local_field(name: str, value: str | None, tz: str, *, required: bool = True):
@@ -141,7 +156,7 @@ def rotation(rotation_id: int):
 
 def _rerender_rotation(rotation_id: int, error: OncallError, form: dict):
     get_session().rollback()
-    status = STATUS.get(type(error), 400)
+    status = status_of(error)
     return render_template("schedules/rotation.html", **_rotation_context(
         rotation_id, errors=error.fields or {"_": [str(error)]}, message=str(error), form=form)), status
 
@@ -155,9 +170,9 @@ def add_override(rotation_id: int):
     permissions.require_team_member(me, rotation.team_id)
     form = request.form
     try:
-        user_id = form.get("user_id", type=int)
+        user_id = parse_id(form.get("user_id"))
         if user_id is None:
-            raise FormError("choose who covers", fields={"user_id": ["Choose who covers."]})
+            raise FormError("choose who covers", fields={"user_id": ["Unknown user."]})
         start_at = parse_local_field("start", form.get("start"), me.time_zone)
         end_at = parse_local_field("end", form.get("end"), me.time_zone)
         reason = (form.get("reason") or "").strip()[:2000] or None
@@ -284,7 +299,7 @@ def time_off():
     except OncallError as exc:
         session.rollback()
         return render_template("schedules/time_off.html", **_time_off_context(
-            errors=exc.fields or {"_": [str(exc)]}, message=str(exc), form=form.to_dict())), STATUS.get(type(exc), 400)
+            errors=exc.fields or {"_": [str(exc)]}, message=str(exc), form=form.to_dict())), status_of(exc)
     session.commit()
     flash("Time off saved. Your shifts in it are covered as listed below.")
     return redirect(url_for("web.time_off"), 303)
