@@ -69,11 +69,23 @@ def upgrade():
     sa.Column('rotation_id', sa.Integer(), nullable=False),
     sa.Column('shift_change_at', oncall.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('body', sa.Text(), nullable=True),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', oncall.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', oncall.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('to', sa.String(length=20), nullable=True),
+    sa.Column('provider_id', sa.String(length=64), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', oncall.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['rotation_id'], ['rotations.id'], name=op.f('fk_handoff_reminders_rotation_id_rotations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_handoff_reminders_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_handoff_reminders')),
     sa.UniqueConstraint('rotation_id', 'shift_change_at', 'kind', name=op.f('uq_handoff_reminders_rotation_id_shift_change_at_kind'))
     )
+    with op.batch_alter_table('handoff_reminders', schema=None) as batch_op:
+        batch_op.create_index('ix_handoff_reminders_state_next_attempt_at', ['state', 'next_attempt_at'], unique=False)
 
     op.create_table('login_failures',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -90,6 +102,8 @@ def downgrade():
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
         batch_op.drop_index('ix_login_failures_email_ip_at')
     op.drop_table('login_failures')
+    with op.batch_alter_table('handoff_reminders', schema=None) as batch_op:
+        batch_op.drop_index('ix_handoff_reminders_state_next_attempt_at')
     op.drop_table('handoff_reminders')
     with op.batch_alter_table('watch_items', schema=None) as batch_op:
         batch_op.drop_index('ix_watch_items_team_closed')

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from oncall.escalation.policy import BusinessHours, next_business_start
 from oncall.handoffs.draft import IncidentFact
 from oncall.schedules import timeline
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def moment(at: datetime, ref: datetime, tz: ZoneInfo) -> str:
@@ -81,31 +80,14 @@ def schedule_hints(schedule: timeline.Schedule, start_at: datetime, end_at: date
     return hints
 
 
-def next_business_start(at: datetime, *, days: Sequence[str], start: time, end: time, tz: ZoneInfo) -> datetime | None:
-    """`at` itself when it falls in business hours, else when they next begin; None if the team has none."""
-    if not days or end <= start:
-        return None
-    local_day = at.astimezone(tz).date()
-    for offset in range(8):
-        d = local_day + timedelta(days=offset)
-        if WEEKDAYS[d.weekday()] not in days:
-            continue
-        opens, closes = timeline.resolve_local(d, start, tz), timeline.resolve_local(d, end, tz)
-        if at < opens:
-            return opens
-        if at < closes:
-            return at
-    return None  # pragma: no cover - a listed weekday occurs within any 8 days
-
-
 def held_sev4_hints(incidents: Sequence[IncidentFact], at: datetime, *, days: Sequence[str], start: time, end: time,
                     tz: ZoneInfo) -> list[str]:
     """Unacknowledged SEV4 incidents whose pages wait for business hours at `at` (PRODUCT.md: SEV4 pages
-    are held until the team's next business-hours start)."""
+    are held until the team's next business-hours start; the escalation policy's own clock decides when)."""
     waiting = [i for i in incidents if i.severity == "SEV4" and i.status == "triggered"]
     if not waiting:
         return []
-    opens = next_business_start(at, days=days, start=start, end=end, tz=tz)
+    opens = next_business_start(BusinessHours(tz.key, tuple(days), start, end), at)
     if opens == at:
         return []
     when = moment(opens, at, tz) if opens is not None else "when business hours are set for the team"

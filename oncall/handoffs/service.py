@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 from oncall.errors import Conflict, Forbidden, Invalid, NotFound
 from oncall.handoffs import draft as drafting, hints as hinting, markdown
 from oncall.handoffs.models import ACKNOWLEDGED, DRAFT, SUBMITTED, Handoff, WatchItem
+from oncall.incidents import events
+from oncall.incidents.models import ACKNOWLEDGED as INCIDENT_ACKNOWLEDGED, RESOLVED, Incident
 from oncall.people.models import Team, User
 from oncall.schedules import service as schedules, timeline
 from oncall.schedules.models import Override, Rotation
@@ -90,22 +92,17 @@ def _team(session: Session, team_id: int) -> Team:
 # --- incidents, as plain facts ------------------------------------------------------------------
 
 def incident_facts(session: Session, *, team_id: int, since: datetime, public_url: str) -> list[drafting.IncidentFact]:
-    """Open incidents of the team and those resolved since `since`, as plain data for the pure draft.
-    Empty while the incidents domain is not installed."""
-    try:
-        from oncall.incidents.models import Incident
-    except ImportError:
-        return []
+    """Open incidents of the team and those resolved since `since`, as plain data for the pure draft."""
     rows = session.scalars(
         select(Incident).where(Incident.team_id == team_id)
-        .where((Incident.status != "resolved") | (Incident.resolved_at >= since))
+        .where((Incident.status != RESOLVED) | (Incident.resolved_at >= since))
     ).all()
-    names = names_of(session, {getattr(i, "acknowledged_by_id", None) for i in rows})
+    names = names_of(session, {i.acknowledged_by_id for i in rows})
     return [
         drafting.IncidentFact(
             id=i.id, severity=i.severity, title=i.title, status=i.status, created_at=i.created_at,
-            url=f"{public_url}/incidents/{i.id}", code=None if getattr(i, "code", None) is None else str(i.code),
-            acknowledged_by=names.get(getattr(i, "acknowledged_by_id", None)), resolved_at=i.resolved_at,
+            url=f"{public_url}/incidents/{i.id}", code=str(i.code), acknowledged_by=names.get(i.acknowledged_by_id),
+            resolved_at=i.resolved_at,
         )
         for i in rows
     ]
@@ -346,9 +343,26 @@ def acknowledge(session: Session, *, handoff_id: int, user: User, now: datetime)
 
 
 def transfer_incidents(session: Session, *, handoff: Handoff, now: datetime) -> list[int]:
-    """Open incidents acknowledged by the outgoing on-call pass to the incoming one (the timeline says so).
-    Returns the ids moved. A no-op until the incidents domain is installed."""
-    return []
+    """Open incidents the outgoing on-call had acknowledged pass to the incoming one, so nothing stays with
+    someone who has gone off shift; each incident's timeline says so. Returns the ids moved."""
+    outgoing, incoming = handoff.outgoing_user_id, handoff.incoming_user_id
+    if outgoing is None or incoming is None or outgoing == incoming:
+        return []
+    rows = session.scalars(
+        select(Incident).where(Incident.team_id == handoff.team_id, Incident.status == INCIDENT_ACKNOWLEDGED,
+                               Incident.acknowledged_by_id == outgoing)
+        .order_by(Incident.id).with_for_update()
+    ).all()
+    names = names_of(session, {outgoing, incoming})
+    rotation_name = session.scalar(select(Rotation.name).where(Rotation.id == handoff.rotation_id))
+    for incident in rows:
+        incident.acknowledged_by_id = incoming
+        events.record(session, incident, kind="note", now=now, user_id=incoming, via="handoff", detail={
+            "message": f"Passed from {names.get(outgoing)} to {names.get(incoming)}, who acknowledged the "
+                       f"{rotation_name} handoff.",
+            "reason": "handoff", "handoff_id": handoff.id, "from_user_id": outgoing, "to_user_id": incoming})
+    session.flush()
+    return [i.id for i in rows]
 
 
 def annotate_dashboard(session: Session, blocks, *, user: User, now: datetime) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.errors import Forbidden, Invalid, NotFound, OncallError, Unauthorized
+from oncall.feeds import service as feeds
 from oncall.fields import MAX_ID
 from oncall.http import STATUS
 from oncall.people.models import User
@@ -129,10 +130,8 @@ def dashboard():
 
 
 def _open_incident_counts(session) -> dict[int, int]:
-    try:
-        from oncall.incidents.models import Incident
-    except ImportError:  # the incidents domain is optional at this layer
-        return {}
+    from oncall.incidents.models import Incident
+
     rows = session.execute(select(Incident.team_id, func.count()).where(Incident.status != "resolved")
                            .group_by(Incident.team_id))
     return dict(rows.all())
@@ -144,8 +143,7 @@ def _rotation_context(rotation_id: int, **extra):
     weeks = request.args.get("weeks", default=4, type=int)
     weeks = min(max(weeks or 4, 1), 12)
     page = overview.rotation_page(get_session(), rotation_id=rotation_id, now=utcnow(), weeks=weeks)
-    return {"page": page, "weeks": weeks, "feeds_available": _feeds_service() is not None,
-            "errors": {}, "form": {}} | extra
+    return {"page": page, "weeks": weeks, "errors": {}, "form": {}} | extra
 
 
 @bp.get("/rotations/<int:rotation_id>")
@@ -251,21 +249,10 @@ def rotation_settings(rotation_id: int):
     return redirect(url_for("web.rotation", rotation_id=rotation_id), 303)
 
 
-def _feeds_service():
-    try:
-        from oncall.feeds import service as feeds
-    except ImportError:
-        return None
-    return feeds if hasattr(feeds, "create_feed") else None
-
-
 @bp.post("/rotations/<int:rotation_id>/calendar-feed")
 @login_required
 def create_calendar_feed(rotation_id: int):
     """A secret calendar URL for this rotation, created for the signed-in person and shown once."""
-    feeds = _feeds_service()
-    if feeds is None:
-        abort(404)
     session = get_session()
     schedules.get_rotation(session, rotation_id)
     feed = feeds.create_feed(session, owner_id=web_user().id, scope="rotation", scope_id=rotation_id, now=utcnow())

@@ -1,5 +1,4 @@
 """The handoff form, a submitted handoff and its acknowledge button, history, and the watch items page."""
-from datetime import timedelta
 
 from sqlalchemy import select
 

@@ -227,3 +227,35 @@ def test_pto_hint_in_the_draft(scenario, api_as, session):
     [hint] = draft["sections"]["hints"]
     assert hint.startswith(f"{incoming.name} is on PTO until ") and hint.endswith(f", escalate to {cover.name} instead")
     assert f"## Notes\n- {hint}\n" in draft["markdown"]
+
+
+def test_acknowledging_passes_the_outgoing_ones_incidents_on(scenario, api_as, session):
+    from oncall.incidents import service as incidents
+    from oncall.incidents.models import Incident
+
+    change = expected_change(scenario)
+    outgoing, incoming = people_at(scenario, change)
+    third = next(p for p in (scenario.alice, scenario.bob, scenario.carol) if p not in (outgoing, incoming))
+    now = utcnow()
+    mine, _ = incidents.create_incident(session, team_id=scenario.team_id, severity="SEV2", title="Mine", now=now)
+    theirs, _ = incidents.create_incident(session, team_id=scenario.team_id, severity="SEV3", title="Theirs", now=now)
+    untouched, _ = incidents.create_incident(session, team_id=scenario.team_id, severity="SEV3", title="Open", now=now)
+    incidents.acknowledge(session, mine, user_id=outgoing.id, via="sms", now=now)
+    incidents.acknowledge(session, theirs, user_id=third.id, via="web", now=now)
+    session.commit()
+    h = api_as(outgoing).post(f"/api/v1/rotations/{scenario.rotation_id}/handoffs", json={}).json
+    api_as(incoming).post(f"/api/v1/handoffs/{h['id']}/acknowledge")
+    session.expire_all()
+    moved = session.get(Incident, mine.id)
+    assert moved.acknowledged_by_id == incoming.id and moved.status == "acknowledged"
+    note = moved.events[-1]
+    assert (note.kind, note.via, note.user_id) == ("note", "handoff", incoming.id)
+    assert note.detail["message"] == f"Passed from {outgoing.name} to {incoming.name}, who acknowledged the " \
+                                     "Web primary handoff."
+    assert note.detail["handoff_id"] == h["id"]
+    assert session.get(Incident, theirs.id).acknowledged_by_id == third.id
+    assert session.get(Incident, untouched.id).status == "triggered"
+    # acknowledging again moves nothing twice
+    api_as(incoming).post(f"/api/v1/handoffs/{h['id']}/acknowledge")
+    session.expire_all()
+    assert [e.kind for e in session.get(Incident, mine.id).events].count("note") == 1

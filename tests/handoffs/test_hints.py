@@ -1,11 +1,11 @@
 """Hint sentences for the coming shift (pure)."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from oncall.handoffs.draft import IncidentFact
-from oncall.handoffs.hints import day, held_sev4_hints, moment, next_business_start, schedule_hints
+from oncall.handoffs.hints import day, held_sev4_hints, moment, schedule_hints
 from oncall.schedules import timeline
 
 UTC = timezone.utc
@@ -88,21 +88,6 @@ def test_unknown_names_do_not_crash():
 HOURS = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": time(9, 0), "end": time(17, 0), "tz": NY}
 
 
-@pytest.mark.parametrize("at, expected", [
-    (ny(2026, 3, 4, 10), ny(2026, 3, 4, 10)),     # inside: now
-    (ny(2026, 3, 4, 8, 59), ny(2026, 3, 4, 9)),   # before opening
-    (ny(2026, 3, 4, 17), ny(2026, 3, 5, 9)),      # closing time is outside (half-open)
-    (ny(2026, 3, 6, 18), ny(2026, 3, 9, 9)),      # Friday evening -> Monday, across the DST change
-    (ny(2026, 3, 7, 12), ny(2026, 3, 9, 9)),      # Saturday
-])
-def test_next_business_start(at, expected):
-    assert next_business_start(at, **HOURS) == expected
-
-
-def test_no_business_days():
-    assert next_business_start(REF, days=[], start=time(9), end=time(17), tz=NY) is None
-
-
 def sev4(id, status="triggered", severity="SEV4"):
     return IncidentFact(id=id, severity=severity, title=f"Minor {id}", status=status, created_at=REF, url="u")
 
@@ -112,7 +97,14 @@ def sev4(id, status="triggered", severity="SEV4"):
     ([sev4(1)], ny(2026, 3, 4, 10), []),  # business hours: it pages now
     ([sev4(1)], ny(2026, 3, 6, 18), ['SEV4 "Minor 1" is waiting for business hours; it pages Mon 09:00']),
     ([sev4(1), sev4(2)], ny(2026, 3, 4, 20), ["2 SEV4 pages are waiting for business hours; they go out tomorrow 09:00"]),
+    ([sev4(1)], ny(2026, 3, 4, 17), ['SEV4 "Minor 1" is waiting for business hours; it pages tomorrow 09:00']),  # closing time
+    ([sev4(1)], ny(2026, 3, 7, 12), ['SEV4 "Minor 1" is waiting for business hours; it pages Mon 09:00']),  # DST weekend
     ([sev4(1, status="acknowledged"), sev4(2, severity="SEV3")], ny(2026, 3, 6, 18), []),
 ])
 def test_held_sev4_hints(incidents, at, expected):
     assert held_sev4_hints(incidents, at, **HOURS) == expected
+
+
+def test_held_sev4_without_business_days():
+    assert held_sev4_hints([sev4(1)], REF, days=[], start=time(9), end=time(17), tz=NY) == [
+        'SEV4 "Minor 1" is waiting for business hours; it pages when business hours are set for the team']

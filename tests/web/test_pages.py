@@ -168,3 +168,22 @@ def test_time_off_is_entered_in_the_readers_zone(make_person, browser, session):
     browser(person).post("/time-off", {"start": "2030-07-01T09:00", "end": "2030-07-02T09:00"})
     entry = session.scalar(select(TimeOff).where(TimeOff.user_id == person.id))
     assert entry.start_at.isoformat() == "2030-07-01T13:00:00+00:00"  # EDT is UTC-4
+
+
+def test_calendar_link_for_the_signed_in_person(scenario, browser, session):
+    from oncall.feeds.models import CalendarFeed
+
+    b = browser(scenario.bob)
+    assert "Get my calendar link" in b.get(f"/rotations/{scenario.rotation_id}").get_data(as_text=True)
+    assert b.post(f"/rotations/{scenario.rotation_id}/calendar-feed", csrf=False).status_code == 400
+    response = b.post(f"/rotations/{scenario.rotation_id}/calendar-feed")
+    assert response.status_code == 201
+    html = response.get_data(as_text=True)
+    assert 'href="webcal://oncall.example.com/calendars/' in html
+    feed = session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == scenario.bob.id))
+    assert (feed.scope, feed.scope_id) == ("rotation", scenario.rotation_id)
+    # the link works: the feed serves the rotation's shifts
+    secret = html.split("https://oncall.example.com/calendars/", 1)[1].split(".ics", 1)[0]
+    ics = b.get(f"/calendars/{secret}.ics")
+    assert ics.status_code == 200 and b"BEGIN:VCALENDAR" in ics.data
+    assert b.post("/rotations/999999/calendar-feed").status_code == 404
