@@ -83,6 +83,7 @@ def due(facts: ChangeFacts, now: datetime, public_url: str) -> list[Due]:
                 out.append(Due(ACK_REMINDER, facts.outgoing.id,
                                f"oncall: the {facts.rotation_name} handoff for {_clock(at, facts.outgoing)} "
                                f"is not written yet: {form_url}"))
-        if REPAGE not in facts.sent and facts.incoming is not None:
+        # Someone on call on both sides already holds the incidents; there is nobody new to page.
+        if REPAGE not in facts.sent and facts.incoming is not None and facts.incoming != facts.outgoing:
             out.append(Due(REPAGE, facts.incoming.id, None))
     return out

@@ -1,0 +1,200 @@
+"""handoff_tick (reminders and re-pages for the worker) and send_reminders (SMS through a notifier)."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from oncall.db import get_sessionmaker
+from oncall.errors import DeliveryFailed, TransientDeliveryFailure
+from oncall.handoffs import service
+from oncall.handoffs.models import HandoffReminder
+from oncall.incidents import service as incidents
+from oncall.incidents.models import Incident
+from oncall.paging.models import Notification
+from tests.handoffs.test_handoffs_api import expected_change, people_at
+
+URL = "https://oncall.example.com"
+M = timedelta(minutes=1)
+
+
+class FakeNotifier:
+    name = "fake"
+
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.fail_with = fail_with
+
+    def send_sms(self, *, to: str, body: str, status_callback: str | None = None) -> str:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append((to, body))
+        return f"SM{len(self.sent):032d}"
+
+
+def _kinds(rows):
+    return sorted((r.kind, r.user_id) for r in rows)
+
+
+def test_the_reminders_of_one_shift_change(app, scenario, session):
+    change = expected_change(scenario)
+    outgoing, incoming = people_at(scenario, change)
+    sessions = get_sessionmaker(app)
+
+    assert service.handoff_tick(session, now=change - 31 * M, public_url=URL) == []
+    rows = service.handoff_tick(session, now=change - 30 * M, public_url=URL)
+    session.commit()
+    assert _kinds(rows) == [("outgoing_form", outgoing.id)]
+    assert rows[0].to == outgoing.phone and rows[0].state == "pending"
+    assert service.handoff_tick(session, now=change - 29 * M, public_url=URL) == []  # once
+
+    notifier = FakeNotifier()
+    assert service.send_reminders(sessions, notifier, now=change - 29 * M) == 1
+    assert notifier.sent == [(outgoing.phone, rows[0].body)]
+    assert f"{URL}/rotations/{scenario.rotation_id}/handoff" in rows[0].body
+    session.expire_all()
+    row = session.get(HandoffReminder, rows[0].id)
+    assert row.state == "sent" and row.provider_id.startswith("SM") and row.attempts == 1
+    assert service.send_reminders(sessions, notifier, now=change - 28 * M) == 0  # nothing left
+
+    handoff = service.save_handoff(session, rotation_id=scenario.rotation_id, user=outgoing, now=change - 10 * M,
+                                   public_url=URL, notes="all quiet")
+    session.commit()
+    rows = service.handoff_tick(session, now=change, public_url=URL)
+    session.commit()
+    assert _kinds(rows) == [("incoming_note", incoming.id)]
+    assert rows[0].body.endswith(f"{URL}/handoffs/{handoff.id}")
+
+    sev1, _ = incidents.create_incident(session, team_id=scenario.team_id, severity="SEV1", title="Down",
+                                        now=change + 20 * M)
+    sev3, _ = incidents.create_incident(session, team_id=scenario.team_id, severity="SEV3", title="Slow",
+                                        now=change + 20 * M)
+    mine, _ = incidents.create_incident(session, team_id=scenario.team_id, severity="SEV2", title="Already mine",
+                                        now=change + 20 * M)
+    incidents.acknowledge(session, mine, user_id=incoming.id, via="web", now=change + 21 * M)
+    session.commit()
+    rows = service.handoff_tick(session, now=change + 30 * M, public_url=URL)
+    session.commit()
+    assert _kinds(rows) == [("ack_reminder", incoming.id), ("repage", incoming.id)]
+    repages = session.scalars(select(Notification).where(Notification.step == service.HANDOFF_STEP)).all()
+    assert sorted((n.incident_id, n.user_id, n.channel) for n in repages) == [
+        (sev1.id, incoming.id, "sms"), (sev1.id, incoming.id, "voice")]
+    assert all(n.state == "pending" and n.to == incoming.phone for n in repages)
+    note = session.get(Incident, sev1.id).events[-1]
+    assert note.via == "handoff" and "not acknowledged 30 minutes after the shift change" in note.detail["message"]
+    assert service.handoff_tick(session, now=change + 31 * M, public_url=URL) == []
+
+
+def test_unwritten_handoff_reminds_the_outgoing_on_call(scenario, session):
+    change = expected_change(scenario)
+    outgoing, incoming = people_at(scenario, change)
+    rows = service.handoff_tick(session, now=change + 30 * M, public_url=URL)
+    assert _kinds(rows) == [("ack_reminder", outgoing.id), ("repage", incoming.id)]
+    ack = next(r for r in rows if r.kind == "ack_reminder")
+    assert "is not written yet" in ack.body
+
+
+def test_people_without_a_phone_or_opted_out_are_skipped(scenario, session):
+    change = expected_change(scenario)
+    outgoing, _ = people_at(scenario, change)
+    outgoing.phone = None
+    session.commit()
+    [row] = service.handoff_tick(session, now=change - 30 * M, public_url=URL)
+    assert row.state == "skipped" and row.last_error == "no phone number"
+
+
+def test_opted_out_is_skipped_and_repaged_by_voice(scenario, session):
+    change = expected_change(scenario)
+    outgoing, incoming = people_at(scenario, change)
+    incoming.sms_opted_out = True
+    session.commit()
+    incident, _ = incidents.create_incident(session, team_id=scenario.team_id, severity="SEV2", title="x",
+                                            now=change)
+    service.save_handoff(session, rotation_id=scenario.rotation_id, user=outgoing, now=change - M, public_url=URL)
+    session.commit()
+    rows = service.handoff_tick(session, now=change + 30 * M, public_url=URL)
+    reminder = next(r for r in rows if r.kind == "ack_reminder")
+    assert reminder.state == "skipped" and "opted out" in reminder.last_error
+    channels = session.scalars(select(Notification.channel).where(Notification.step == service.HANDOFF_STEP,
+                                                                  Notification.incident_id == incident.id)).all()
+    assert channels == ["voice"]
+
+
+@pytest.mark.parametrize("error, state, retry", [
+    (TransientDeliveryFailure("Twilio said 503"), "pending", True),
+    (DeliveryFailed("Twilio rejected the SMS (error 21211)"), "failed", False),
+])
+def test_send_failures(app, scenario, session, error, state, retry):
+    change = expected_change(scenario)
+    [row] = service.handoff_tick(session, now=change - 30 * M, public_url=URL)
+    session.commit()
+    assert service.send_reminders(get_sessionmaker(app), FakeNotifier(error), now=change - 29 * M) == 0
+    session.expire_all()
+    row = session.get(HandoffReminder, row.id)
+    assert row.state == state and row.last_error == str(error)
+    # a transient failure is tried again later; a permanent one is not
+    later = change + timedelta(hours=1)
+    assert service.send_reminders(get_sessionmaker(app), FakeNotifier(), now=later) == (1 if retry else 0)
+
+
+def test_transient_failures_give_up_after_a_few_attempts(app, scenario, session):
+    change = expected_change(scenario)
+    [row] = service.handoff_tick(session, now=change - 30 * M, public_url=URL)
+    session.commit()
+    now = change - 29 * M
+    for _ in range(service.MAX_SEND_ATTEMPTS):
+        service.send_reminders(get_sessionmaker(app), FakeNotifier(TransientDeliveryFailure("busy")), now=now)
+        now += timedelta(hours=2)
+    session.expire_all()
+    assert session.get(HandoffReminder, row.id).state == "failed"
+
+
+@pytest.mark.postgres
+def test_two_workers_write_one_reminder(app):
+    """Two ticks in separate transactions at once: the unique key lets exactly one reminder through."""
+    import threading
+    from datetime import datetime, time, timezone
+
+    from sqlalchemy.orm import Session
+
+    from oncall.db import get_engine
+    from oncall.people import service as people
+    from oncall.people.models import Team, User
+    from oncall.schedules import service as schedules
+
+    engine = get_engine(app)  # real connections: the test's rolled-back transaction is invisible to them
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    change = now + timedelta(hours=3)
+    with Session(engine) as s, s.begin():
+        a = people.create_user(s, name="Race A", email="race-a@example.com", phone="+14155550991", time_zone="UTC")
+        b = people.create_user(s, name="Race B", email="race-b@example.com", phone="+14155550992", time_zone="UTC")
+        team = people.create_team(s, name="Race", slug="race-team", time_zone="UTC")
+        schedules.create_rotation(s, team_id=team.id, name="Race", time_zone="UTC",
+                                  handoff_time=time(change.hour, change.minute), shift_length={"unit": "days", "count": 1},
+                                  start_date=(now - timedelta(days=4)).date(), participant_ids=[a.id, b.id])
+        team_id, user_ids = team.id, [a.id, b.id]
+    try:
+        barrier = threading.Barrier(2)
+        results = []
+
+        def work():
+            with Session(engine) as s:
+                barrier.wait()
+                try:
+                    rows = service.handoff_tick(s, now=change - 30 * M, public_url=URL)
+                    s.commit()
+                    results.append(len(rows))
+                except Exception as exc:  # reported by the assertion below
+                    results.append(repr(exc))
+
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == [0, 1]
+    finally:
+        with Session(engine) as s, s.begin():
+            s.delete(s.get(Team, team_id))
+            s.flush()
+            for uid in user_ids:
+                s.delete(s.get(User, uid))
