@@ -25,6 +25,7 @@ bp = Blueprint("twilio_webhooks", __name__, url_prefix="/twilio")
 OPT_OUT_NOTE = "SMS opt-out: paging by voice"
 VOICE_NOT_AVAILABLE = "Sorry, this page is no longer available. Goodbye."
 MAX_VOICE_ATTEMPTS = 2  # the first menu, then one repeat after a wrong key
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; a larger ?incident= would overflow the database driver
 
 
 def signed_url() -> str:
@@ -101,8 +102,8 @@ def set_sms_opt_out(session: Session, users: list[User], *, opted_out: bool, now
         user.sms_opted_out = opted_out
         if opted_out:
             for incident in incidents.open_incidents_paged_to(session, user.id):
-                incidents.add_timeline_event(session, incident, kind="note", now=now, user_id=user.id, via="sms",
-                                             detail=OPT_OUT_NOTE)
+                incidents.add_timeline_event(session, incident, kind="opt_out", now=now, user_id=user.id,
+                                             via="sms", detail=OPT_OUT_NOTE)
     session.flush()
 
 
@@ -118,7 +119,7 @@ def voice_keypress():
     # On a call we placed ("outbound-api"), Twilio's To is the person we called and From is our number.
     users = users_with_phone(session, request.form.get("To"))
     incident = None
-    if incident_id is not None and users:
+    if incident_id is not None and 0 < incident_id <= MAX_ID and users:
         try:
             incident = incidents.get_incident(session, incident_id)
         except NotFound:
