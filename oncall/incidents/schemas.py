@@ -1,0 +1,225 @@
+"""Request and response shapes of incidents, their timeline, integrations and the Alertmanager webhook."""
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
+
+from oncall.escalation.policy import SEVERITIES
+from oncall.incidents.models import STATUSES
+from oncall.incidents.service import INTEGRATION_TYPES
+from oncall.schedules.schemas import UTCDateTime
+
+MAX_ID = 2**31 - 1
+
+
+def _id(*, strict: bool = True, **kwargs) -> fields.Integer:
+    # Strict in JSON bodies ("1" is not an id there); query strings are text by nature.
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class Severity(fields.String):
+    """SEV1..SEV4, any case on input."""
+
+    default_error_messages = {"invalid_severity": f"Must be one of: {', '.join(SEVERITIES)}."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        if text not in SEVERITIES:
+            raise self.make_error("invalid_severity")
+        return text
+
+
+def _url() -> fields.Url:
+    # Internal dashboards often live on hosts without a public TLD (http://grafana:3000/...).
+    return fields.Url(schemes={"http", "https"}, require_tld=False, load_default=None, allow_none=True,
+                      validate=validate.Length(max=2000))
+
+
+class LinksSchema(Schema):
+    dashboard = _url()
+    runbook = _url()
+    chat = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                         metadata={"description": "Chat channel, e.g. #incidents-payments"})
+
+
+class IncidentCreateSchema(Schema):
+    team_id = _id(required=True)
+    severity = Severity(required=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20000))
+    dedup_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=255),
+                              metadata={"description": "A trigger with the key of an open incident of the team "
+                                                       "joins it instead of paging again."})
+    links = fields.Nested(LinksSchema, load_default=dict)
+
+    @post_load
+    def _strip(self, data, **_):
+        data["title"] = data["title"].strip()
+        if not data["title"]:
+            raise ValidationError({"title": ["Must not be blank."]})
+        return data
+
+
+class IncidentQuerySchema(Schema):
+    team_id = _id(strict=False, load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf([*STATUSES, "open"]))
+    severity = Severity(load_default=None)
+    since = UTCDateTime(load_default=None)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    before_id = _id(strict=False, load_default=None, metadata={"description": "Page backwards: incidents with a smaller id."})
+
+
+class NoteSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class TimelineEventSchema(Schema):
+    id = fields.Integer()
+    at = UTCDateTime()
+    kind = fields.String()
+    user_id = fields.Integer(allow_none=True)
+    via = fields.String(allow_none=True)
+    message = fields.Function(lambda e: (e.detail or {}).get("message"))
+    detail = fields.Function(lambda e: {k: v for k, v in (e.detail or {}).items() if k != "message"})
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    channel = fields.String()
+    step = fields.Integer()
+    round = fields.Integer()
+    state = fields.String(metadata={"description": "pending, sending, sent, failed or cancelled"})
+    status = fields.String(allow_none=True, metadata={"description": "The provider's delivery status"})
+    attempts = fields.Integer()
+    provider_id = fields.String(allow_none=True)
+    sent_at = UTCDateTime(allow_none=True)
+    digest = fields.Boolean()
+    fallback_of_id = fields.Integer(allow_none=True)
+    last_error = fields.String(allow_none=True)
+
+
+class EscalationStateSchema(Schema):
+    next_step = fields.Integer(metadata={"description": "Index of the next step to page"})
+    round = fields.Integer(metadata={"description": "Pass over the steps, 0 = first"})
+    next_step_at = UTCDateTime(allow_none=True)
+    exhausted_at = UTCDateTime(allow_none=True)
+    policy = fields.Dict()
+
+
+class IncidentSchema(Schema):
+    id = fields.Integer()
+    code = fields.Integer(metadata={"description": "The number to use in SMS replies: <code>A, <code>R, <code>E"})
+    team_id = fields.Integer()
+    severity = fields.String()
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    status = fields.String()
+    dedup_key = fields.String(allow_none=True)
+    links = fields.Dict()
+    source = fields.String()
+    url = fields.String()
+    trigger_count = fields.Integer()
+    created_at = UTCDateTime()
+    created_by_id = fields.Integer(allow_none=True)
+    last_triggered_at = UTCDateTime()
+    acknowledged_at = UTCDateTime(allow_none=True)
+    acknowledged_by_id = fields.Integer(allow_none=True)
+    acknowledged_via = fields.String(allow_none=True)
+    resolved_at = UTCDateTime(allow_none=True)
+    resolved_by_id = fields.Integer(allow_none=True)
+    resolved_via = fields.String(allow_none=True)
+    alert = fields.Dict(allow_none=True)
+    escalation = fields.Nested(EscalationStateSchema)
+
+
+class IncidentDetailSchema(IncidentSchema):
+    timeline = fields.List(fields.Nested(TimelineEventSchema))
+    notifications = fields.List(fields.Nested(NotificationSchema))
+
+
+class IncidentListSchema(Schema):
+    incidents = fields.List(fields.Nested(IncidentSchema))
+
+
+class IntegrationCreateSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(INTEGRATION_TYPES))
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class IntegrationSchema(Schema):
+    id = fields.Integer()
+    team_id = fields.Integer()
+    type = fields.String()
+    name = fields.String(allow_none=True)
+    created_at = UTCDateTime()
+    created_by_id = fields.Integer(allow_none=True)
+    last_used_at = UTCDateTime(allow_none=True)
+    url = fields.String(metadata={"description": "Where the machine posts, with the token as its bearer"})
+
+
+class IntegrationCreatedSchema(IntegrationSchema):
+    token = fields.String(metadata={"description": "Shown once: only its hash is stored"})
+
+
+class IntegrationListSchema(Schema):
+    integrations = fields.List(fields.Nested(IntegrationSchema))
+
+
+# --- Alertmanager webhook (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config) --------
+
+class Rfc3339(fields.Field):
+    """Alertmanager's times: RFC 3339 with up to nanosecond fractions, "0001-01-01T00:00:00Z" for unset."""
+
+    default_error_messages = {"invalid": "Not an RFC 3339 date-time with an offset."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from oncall.incidents.alertmanager import parse_time
+
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            return parse_time(value)
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+
+
+_LABELS = {"keys": fields.String(validate=validate.Length(max=1000)),
+           "values": fields.String(validate=validate.Length(max=10000))}
+
+
+class AlertSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # Alertmanager may add fields; only these are used
+
+    status = fields.String(required=True, validate=validate.OneOf(["firing", "resolved"]))
+    labels = fields.Dict(required=True, **_LABELS)
+    annotations = fields.Dict(load_default=dict, **_LABELS)
+    startsAt = Rfc3339(required=True)
+    endsAt = Rfc3339(load_default=None, allow_none=True)
+    generatorURL = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    fingerprint = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class AlertmanagerSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    version = fields.String(required=True, validate=validate.Equal("4", error="Only version 4 payloads are supported."))
+    status = fields.String(required=True, validate=validate.OneOf(["firing", "resolved"]))
+    receiver = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    groupKey = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
+    truncatedAlerts = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    groupLabels = fields.Dict(load_default=dict, **_LABELS)
+    commonLabels = fields.Dict(load_default=dict, **_LABELS)
+    commonAnnotations = fields.Dict(load_default=dict, **_LABELS)
+    externalURL = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    alerts = fields.List(fields.Nested(AlertSchema), required=True, validate=validate.Length(min=1, max=1000))
+
+    @pre_load
+    def _object(self, data, **_):
+        if not isinstance(data, dict):
+            raise ValidationError({"_schema": ["Expected a JSON object (the Alertmanager webhook payload)."]})
+        return data
+
+
+class AlertmanagerResultSchema(Schema):
+    results = fields.List(fields.Dict())
+

@@ -1,0 +1,320 @@
+"""Open, deduplicate, acknowledge, resolve and escalate incidents; integration tokens. Never commits.
+
+Opening an incident copies the team's policy onto it and fires its step 0 in the same transaction, so the
+first pages are in the outbox the moment the incident exists (paging/outbox.py sends them)."""
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from oncall.errors import Conflict, Invalid, NotFound
+from oncall.escalation import engine, policy as rules
+from oncall.escalation import service as escalation
+from oncall.incidents import events
+from oncall.incidents.models import ACKNOWLEDGED, RESOLVED, TRIGGERED, VIAS, Incident, Integration
+from oncall.paging.models import CANCELLED, PENDING, Notification
+from oncall.people.models import Team, User
+
+MAX_CODE_DIGITS = 9  # texts.parse_reply reads at most nine digits
+INTEGRATION_TOKEN_PREFIX = "oncall_int_"
+INTEGRATION_TYPES = ("alertmanager",)
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+
+def get_incident(session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} does not exist")
+    return incident
+
+
+def find_open_by_code(session: Session, code: int) -> Incident | None:
+    return session.scalar(select(Incident).where(Incident.code == code, Incident.status != RESOLVED))
+
+
+def open_incidents_paged_to(session: Session, user_id: int) -> list[Incident]:
+    """Open incidents with at least one page to this person (what an SMS "AA" or "RR" acts on)."""
+    paged = exists().where(Notification.incident_id == Incident.id, Notification.user_id == user_id)
+    return list(session.scalars(select(Incident).where(Incident.status != RESOLVED, paged).order_by(Incident.id)))
+
+
+def list_incidents(session: Session, *, team_id: int | None = None, status: str | None = None,
+                   severity: str | None = None, since: datetime | None = None, limit: int = 100,
+                   before_id: int | None = None) -> list[Incident]:
+    """Newest first. `status` may also be "open" (triggered or acknowledged)."""
+    query = select(Incident)
+    if team_id is not None:
+        query = query.where(Incident.team_id == team_id)
+    if status == "open":
+        query = query.where(Incident.status != RESOLVED)
+    elif status is not None:
+        query = query.where(Incident.status == status)
+    if severity is not None:
+        query = query.where(Incident.severity == severity)
+    if since is not None:
+        query = query.where(Incident.created_at >= since)
+    if before_id is not None:
+        query = query.where(Incident.id < before_id)
+    return list(session.scalars(query.order_by(Incident.id.desc()).limit(limit)))
+
+
+def notifications_of(session: Session, incident_id: int) -> list[Notification]:
+    return list(session.scalars(select(Notification).where(Notification.incident_id == incident_id)
+                                .order_by(Notification.id)))
+
+
+# --- opening -----------------------------------------------------------------------------------------------
+
+def _new_code(session: Session) -> int:
+    # Random among at least ten times as many codes as there are incidents, so a mistyped digit rarely names
+    # another incident; the unique constraint settles the rare race between two openings.
+    highest = session.scalar(select(func.max(Incident.id))) or 0
+    digits = min(MAX_CODE_DIGITS, max(4, len(str(highest * 10))))
+    while True:
+        for _ in range(10):
+            code = 10 ** (digits - 1) + secrets.randbelow(9 * 10 ** (digits - 1))
+            if session.scalar(select(Incident.id).where(Incident.code == code)) is None:
+                return code
+        if digits == MAX_CODE_DIGITS:
+            raise Conflict("no free incident code")  # pragma: no cover - needs ~10^8 incidents
+        digits += 1
+
+
+def _open_with_key(session: Session, team_id: int, dedup_key: str) -> Incident | None:
+    return session.scalar(
+        select(Incident).where(Incident.team_id == team_id, Incident.dedup_key == dedup_key,
+                               Incident.status != RESOLVED)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)
+    )
+
+
+def retrigger(session: Session, incident: Incident, *, now: datetime, via: str, user_id: int | None,
+              detail: dict | None = None) -> Incident:
+    """A trigger with the key of this open incident: noted on its timeline, nobody is paged again."""
+    incident.trigger_count += 1
+    incident.last_triggered_at = now
+    events.record(session, incident, kind="retriggered", now=now, user_id=user_id, via=via, detail={
+        "message": f"Triggered again ({incident.trigger_count} times in all, key {incident.dedup_key!r}); "
+                   "already open, so nobody is paged again.", "trigger_count": incident.trigger_count,
+        **(detail or {})})
+    session.flush()
+    return incident
+
+
+def create_incident(session: Session, *, team_id: int, severity: str, title: str, now: datetime,
+                    description: str | None = None, links: dict | None = None, dedup_key: str | None = None,
+                    created_by_id: int | None = None, via: str = "api", integration_id: int | None = None,
+                    alert: dict | None = None) -> tuple[Incident, bool]:
+    """Open an incident, or return the open one with the same dedup key. Returns (incident, created)."""
+    if severity not in rules.SEVERITIES:
+        raise Invalid(f"unknown severity {severity!r}", fields={"severity": [f"One of {', '.join(rules.SEVERITIES)}."]})
+    team = session.get(Team, team_id)
+    if team is None:
+        raise Invalid(f"team {team_id} does not exist", fields={"team_id": ["Unknown team."]})
+    links = links or {}
+    for _ in range(5):
+        if dedup_key is not None and (existing := _open_with_key(session, team_id, dedup_key)) is not None:
+            return retrigger(session, existing, now=now, via=via, user_id=created_by_id), False
+        snapshot = escalation.snapshot_for(session, team=team, severity=severity)
+        state = rules.start(snapshot, now)
+        incident = Incident(
+            code=_new_code(session), team_id=team_id, severity=severity, title=title, description=description,
+            dashboard_url=links.get("dashboard"), runbook_url=links.get("runbook"), chat_channel=links.get("chat"),
+            dedup_key=dedup_key, status=TRIGGERED, source=via, integration_id=integration_id, alert=alert,
+            trigger_count=1, last_triggered_at=now, created_at=now, created_by_id=created_by_id,
+            policy=snapshot.to_json(), next_step=state.next_step, round=state.round, next_step_at=state.due_at,
+        )
+        try:
+            with session.begin_nested():
+                session.add(incident)
+                session.flush()
+        except IntegrityError:
+            continue  # another opening took this dedup key or code first: look again
+        break
+    else:
+        raise Conflict("could not open the incident; try again")
+    events.record(session, incident, kind="created", now=now, user_id=created_by_id, via=via, detail={
+        "message": f"{severity} opened for {team.name}: {title}",
+        "severity": severity, "policy_source": snapshot.source, "dedup_key": dedup_key})
+    engine.advance(session, incident, now=now)
+    session.flush()
+    return incident, True
+
+
+# --- acting ------------------------------------------------------------------------------------------------
+
+def _check_via(via: str) -> None:
+    if via not in VIAS:
+        raise ValueError(f"via must be one of {VIAS}, got {via!r}")
+
+
+def _lock(session: Session, incident: Incident) -> Incident:
+    """Re-read under a row lock: the engine or another request may have changed it since it was loaded."""
+    return session.scalar(select(Incident).where(Incident.id == incident.id)
+                          .with_for_update(key_share=True).execution_options(populate_existing=True))
+
+
+def _cancel_pending(session: Session, incident: Incident) -> None:
+    # Pages not yet handed to the provider would only disturb someone about a settled incident.
+    session.execute(update(Notification).where(Notification.incident_id == incident.id,
+                                               Notification.state == PENDING).values(state=CANCELLED))
+
+
+def _who(session: Session, user_id: int | None, via: str) -> str:
+    user = session.get(User, user_id) if user_id is not None else None
+    name = user.name if user is not None else {"alertmanager": "Alertmanager"}.get(via, "the system")
+    return f"{name} (via {via})"
+
+
+def acknowledge(session: Session, incident: Incident, *, user_id: int | None, via: str, now: datetime) -> Incident:
+    """Stop the escalation. Acknowledging again is a no-op; a resolved incident cannot be acknowledged."""
+    _check_via(via)
+    incident = _lock(session, incident)
+    if incident.status == RESOLVED:
+        raise Conflict(f"incident {incident.id} is already resolved")
+    if incident.status == ACKNOWLEDGED:
+        return incident
+    incident.status = ACKNOWLEDGED
+    incident.acknowledged_at, incident.acknowledged_by_id, incident.acknowledged_via = now, user_id, via
+    incident.next_step_at = None
+    _cancel_pending(session, incident)
+    events.record(session, incident, kind="acknowledged", now=now, user_id=user_id, via=via,
+                  detail={"message": f"Acknowledged by {_who(session, user_id, via)}; escalation stopped."})
+    session.flush()
+    return incident
+
+
+def resolve(session: Session, incident: Incident, *, user_id: int | None, via: str, now: datetime) -> Incident:
+    """Close the incident. Resolving again is a no-op."""
+    _check_via(via)
+    incident = _lock(session, incident)
+    if incident.status == RESOLVED:
+        return incident
+    incident.status = RESOLVED
+    incident.resolved_at, incident.resolved_by_id, incident.resolved_via = now, user_id, via
+    incident.next_step_at = None
+    _cancel_pending(session, incident)
+    events.record(session, incident, kind="resolved", now=now, user_id=user_id, via=via,
+                  detail={"message": f"Resolved by {_who(session, user_id, via)}."})
+    session.flush()
+    return incident
+
+
+def escalate(session: Session, incident: Incident, *, user_id: int | None, via: str, now: datetime) -> Incident:
+    """Page the next step now. An acknowledged incident is triggered again (its owner asks for help)."""
+    _check_via(via)
+    incident = _lock(session, incident)
+    if incident.status == RESOLVED:
+        raise Conflict(f"incident {incident.id} is resolved; it cannot be escalated")
+    snapshot = rules.Snapshot.from_json(incident.policy)
+    state = rules.escalate_now(snapshot, engine.state_of(incident), now)
+    was = incident.status
+    incident.status = TRIGGERED
+    incident.acknowledged_at = incident.acknowledged_by_id = incident.acknowledged_via = None
+    incident.exhausted_at = None
+    engine.save_state(incident, state)
+    events.record(session, incident, kind="escalated", now=now, user_id=user_id, via=via, detail={
+        "message": f"Escalated by {_who(session, user_id, via)}" + (" (no longer acknowledged)" if was == ACKNOWLEDGED
+                                                                   else "") + ": paging the next step now.",
+        "step": state.next_step, "round": state.round})
+    # An explicit request: SEV4's business-hours hold does not apply to it.
+    engine.advance(session, incident, now=now, hold=False)
+    session.flush()
+    return incident
+
+
+def add_timeline_event(session: Session, incident: Incident, *, kind: str, now: datetime, user_id: int | None = None,
+                       via: str | None = None, detail: dict | str | None = None):
+    event = events.record(session, incident, kind=kind, now=now, user_id=user_id, via=via, detail=detail)
+    session.flush()
+    return event
+
+
+def add_note(session: Session, incident: Incident, *, text: str, user_id: int | None, via: str, now: datetime):
+    _check_via(via)
+    return add_timeline_event(session, incident, kind="note", now=now, user_id=user_id, via=via,
+                              detail={"message": text})
+
+
+# --- integrations ------------------------------------------------------------------------------------------
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_integration(session: Session, *, team_id: int, type: str, name: str | None = None,
+                       created_by_id: int | None = None, now: datetime) -> tuple[Integration, str]:
+    """Returns the integration and its token, which is not stored and cannot be shown again."""
+    if session.get(Team, team_id) is None:
+        raise NotFound(f"team {team_id} does not exist")
+    token = INTEGRATION_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    integration = Integration(team_id=team_id, type=type, name=name, token_hash=_hash(token), created_at=now,
+                              created_by_id=created_by_id)
+    session.add(integration)
+    session.flush()
+    return integration, token
+
+
+def list_integrations(session: Session, *, team_id: int) -> list[Integration]:
+    if session.get(Team, team_id) is None:
+        raise NotFound(f"team {team_id} does not exist")
+    return list(session.scalars(select(Integration).where(Integration.team_id == team_id).order_by(Integration.id)))
+
+
+def delete_integration(session: Session, *, team_id: int, integration_id: int) -> None:
+    integration = session.get(Integration, integration_id)
+    if integration is None or integration.team_id != team_id:
+        raise NotFound(f"integration {integration_id} does not exist for team {team_id}")
+    session.delete(integration)
+    session.flush()
+
+
+def integration_for_token(session: Session, token: str, *, type: str) -> Integration | None:
+    return session.scalar(select(Integration).where(Integration.token_hash == _hash(token), Integration.type == type))
+
+
+# --- Alertmanager ------------------------------------------------------------------------------------------
+
+def _latest_with_key(session: Session, team_id: int, dedup_key: str) -> Incident | None:
+    return session.scalar(select(Incident).where(Incident.team_id == team_id, Incident.dedup_key == dedup_key)
+                          .order_by(Incident.id.desc()).limit(1))
+
+
+def apply_alerts(session: Session, *, integration: Integration, alerts: list, now: datetime) -> list[dict]:
+    """Open, join or resolve the team's incidents for each alert (alertmanager.AlertEvent) of a notification.
+
+    Alertmanager repeats a firing alert on every group change and repeat_interval: the same alert (same
+    fingerprint and startsAt) never pages again, even once its incident was resolved by hand; a new startsAt
+    under the same fingerprint means it fired anew."""
+    integration.last_used_at = now
+    results = []
+    for alert in alerts:
+        outcome = {"fingerprint": alert.fingerprint, "status": "firing" if alert.firing else "resolved"}
+        latest = _latest_with_key(session, integration.team_id, alert.fingerprint)
+        same_firing = latest is not None and (latest.alert or {}).get("starts_at") == alert.alert["starts_at"]
+        if not alert.firing:
+            if latest is not None and latest.is_open:
+                resolve(session, latest, user_id=None, via="alertmanager", now=now)
+                outcome |= {"incident_id": latest.id, "action": "resolved"}
+            else:
+                outcome |= {"incident_id": latest.id if latest else None, "action": "ignored"}
+        elif same_firing:
+            outcome |= {"incident_id": latest.id, "action": "unchanged"}
+        elif latest is not None and latest.is_open:
+            retrigger(session, latest, now=now, via="alertmanager", user_id=None,
+                      detail={"starts_at": alert.alert["starts_at"]})
+            latest.alert = alert.alert
+            outcome |= {"incident_id": latest.id, "action": "retriggered"}
+        else:
+            incident, created = create_incident(
+                session, team_id=integration.team_id, severity=alert.severity, title=alert.title, now=now,
+                description=alert.description, links=alert.links, dedup_key=alert.fingerprint, via="alertmanager",
+                integration_id=integration.id, alert=alert.alert)
+            outcome |= {"incident_id": incident.id, "action": "created" if created else "retriggered"}
+        results.append(outcome)
+    session.flush()
+    return results

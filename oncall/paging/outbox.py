@@ -1,0 +1,327 @@
+"""Sending the outbox: claim due notifications, send them through a Notifier after commit, record the
+provider's id or the failure, retry transient failures with backoff, fall back to the other channel.
+
+Three short transactions per batch, none held open across a provider request:
+  1. claim: lock due rows (FOR UPDATE SKIP LOCKED), mark them `sending` with a lease, commit;
+  2. send each page (no transaction);
+  3. record: provider id and `sent`, or the failure, with timeline events.
+A worker killed between 1 and 3 leaves `sending` rows whose lease runs out; any worker then sends them
+again, so a page can go twice but is never lost.
+
+At most one SMS per person per SMS_WINDOW: later ones wait for the window to pass and then go out together
+as one digest (texts.sms_digest), so an alert storm does not flood anyone's phone.
+"""
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from oncall.errors import DeliveryFailed, TransientDeliveryFailure
+from oncall.incidents import events
+from oncall.incidents.events import channel_name
+from oncall.incidents.models import TRIGGERED, Incident
+from oncall.paging import texts
+from oncall.paging.models import CANCELLED, FAILED, PENDING, SENDING, SENT, SMS, VOICE, Notification, SmsWindow
+from oncall.paging.notifier import Notifier
+from oncall.people.models import User
+
+log = logging.getLogger(__name__)
+
+SMS_WINDOW = timedelta(seconds=30)
+LEASE = timedelta(seconds=60)  # longer than any provider request may take (the gateway times out at 10 s)
+MAX_ATTEMPTS = 5
+BACKOFF_FIRST, BACKOFF_MAX = timedelta(seconds=2), timedelta(minutes=2)
+
+# Twilio MessageStatus and CallStatus, ranked so that late or repeated callbacks never move a page backwards.
+SMS_RANK = {"accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2, "delivered": 3,
+            "undelivered": 3, "failed": 3, "canceled": 3, "read": 4}
+CALL_RANK = {"queued": 0, "initiated": 0, "ringing": 1, "in-progress": 2, "answered": 2, "completed": 3,
+             "busy": 3, "no-answer": 3, "failed": 3, "canceled": 3}
+FAILURES = {SMS: {"undelivered", "failed"}, VOICE: {"busy", "no-answer", "failed"}}
+# Statuses worth a line on the timeline; the rest are steps on the way.
+NOTEWORTHY = {"sent", "delivered", "undelivered", "failed", "read", "in-progress", "answered", "completed", "busy",
+              "no-answer", "canceled"}
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt `attempts + 1`: 2 s, 4 s, 8 s ... capped at two minutes."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+@dataclass
+class _Job:
+    """One provider request: a page, or a digest SMS standing for several notifications of one person."""
+
+    channel: str
+    user_id: int
+    user_name: str
+    to: str
+    attempts: dict[int, int]  # notification id -> its attempt number, to detect a lease taken over meanwhile
+    body: str
+    incident_ids: list[int] = field(default_factory=list)
+    window_before: datetime | None = None  # the person's SMS window before this send reserved it
+
+
+def dispatch_due(session_factory: Callable[[], Session], notifier: Notifier, *, now: datetime, public_url: str,
+                 limit: int = 100, sms_window: timedelta = SMS_WINDOW, lease: timedelta = LEASE) -> int:
+    """Send what is due at `now`; returns how many notifications were handled (sent, failed or retried)."""
+    public_url = public_url.rstrip("/")
+    callback = f"{public_url}/twilio/status"
+    jobs = _claim(session_factory, now=now, public_url=public_url, limit=limit, sms_window=sms_window, lease=lease)
+    handled = 0
+    for job in jobs:
+        provider_id, error, transient = None, None, False
+        try:
+            if job.channel == SMS:
+                provider_id = notifier.send_sms(to=job.to, body=job.body, status_callback=callback)
+            else:
+                provider_id = notifier.place_call(to=job.to, twiml=job.body, status_callback=callback)
+        except TransientDeliveryFailure as exc:
+            error, transient = str(exc), True
+        except DeliveryFailed as exc:
+            error = str(exc)
+        except Exception as exc:  # a notifier bug must not lose the page: treat it as worth retrying
+            log.exception("notifier %s raised unexpectedly", getattr(notifier, "name", notifier))
+            error, transient = f"{type(exc).__name__}: {exc}", True
+        try:
+            with session_factory.begin() as session:
+                _record(session, job, notifier_name=getattr(notifier, "name", "notifier"), provider_id=provider_id,
+                        error=error, transient=transient, now=now)
+        except Exception:
+            # The page went out (or not) but the outcome is not stored: the lease will run out and the page may be
+            # sent again, which beats losing it.
+            log.exception("could not record the outcome of notifications %s", list(job.attempts))
+            continue
+        handled += len(job.attempts)
+    return handled
+
+
+# --- 1. claim ---------------------------------------------------------------------------------------------
+
+def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_window: timedelta,
+           lease: timedelta) -> list[_Job]:
+    with session_factory.begin() as session:
+        rows = list(session.scalars(
+            select(Notification)
+            .where(Notification.state.in_((PENDING, SENDING)), Notification.next_attempt_at <= now)
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ))
+        if not rows:
+            return []
+        incidents = {i.id: i for i in session.scalars(select(Incident).where(
+            Incident.id.in_({r.incident_id for r in rows})))}
+        users = {u.id: u for u in session.scalars(select(User).where(User.id.in_({r.user_id for r in rows})))}
+
+        jobs: list[_Job] = []
+        sms_by_user: dict[int, list[Notification]] = {}
+        for row in rows:
+            incident, user = incidents[row.incident_id], users[row.user_id]
+            if row.state == SENDING:
+                log.warning("notification %s: lease expired without an outcome (worker died?); sending again", row.id)
+            if incident.status != TRIGGERED:
+                row.state = CANCELLED  # acknowledged or resolved since it was queued
+                continue
+            if not user.phone:
+                _fail(session, row, incident, user, reason="the person has no phone number any more", now=now)
+                continue
+            if row.channel == SMS and user.sms_opted_out:
+                _fail(session, row, incident, user, reason=f"{user.name} has opted out of SMS (texted STOP)", now=now)
+                continue
+            if row.channel == SMS:
+                sms_by_user.setdefault(user.id, []).append(row)
+            else:
+                _lease(row, now, lease)
+                jobs.append(_Job(VOICE, user.id, user.name, user.phone, {row.id: row.attempts}, _voice_body(
+                    incident, public_url), [incident.id]))
+
+        windows = _lock_windows(session, sorted(sms_by_user))
+        for user_id, user_rows in sms_by_user.items():
+            window = windows.get(user_id)
+            if window is None:
+                # Another worker is deciding for this person right now; these rows are looked at next time.
+                continue
+            if window.last_sent_at is not None and now < window.last_sent_at + sms_window:
+                for row in user_rows:
+                    row.next_attempt_at = window.last_sent_at + sms_window
+                continue
+            before, window.last_sent_at = window.last_sent_at, now
+            for row in user_rows:
+                _lease(row, now, lease)
+            user = users[user_id]
+            pages = list({r.incident_id: incidents[r.incident_id] for r in user_rows}.values())
+            jobs.append(_Job(SMS, user_id, user.name, user.phone, {r.id: r.attempts for r in user_rows},
+                             _sms_body(pages, public_url), [i.id for i in pages], window_before=before))
+        return sorted(jobs, key=lambda job: min(job.attempts))  # oldest first: an SMS before its call
+
+
+def _lease(row: Notification, now: datetime, lease: timedelta) -> None:
+    row.state = SENDING
+    row.attempts += 1
+    row.next_attempt_at = now + lease
+
+
+def _lock_windows(session: Session, user_ids: list[int]) -> dict[int, SmsWindow]:
+    """Each person's SMS window row, locked; people whose row another worker holds are left out."""
+    if not user_ids:
+        return {}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(SmsWindow).values([{"user_id": uid} for uid in user_ids]).on_conflict_do_nothing())
+    return {w.user_id: w for w in session.scalars(
+        select(SmsWindow).where(SmsWindow.user_id.in_(user_ids)).order_by(SmsWindow.user_id)
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True))}
+
+
+def _link(public_url: str, incident: Incident) -> str:
+    return f"{public_url}/incidents/{incident.id}"
+
+
+def _sms_body(pages: list[Incident], public_url: str) -> str:
+    if len(pages) == 1:
+        incident = pages[0]
+        return texts.sms_page(severity=incident.severity, title=incident.title, code=incident.code,
+                              runbook=incident.runbook_url, link=_link(public_url, incident))
+    return texts.sms_digest([(i.severity, i.title, i.code) for i in pages])
+
+
+def _voice_body(incident: Incident, public_url: str) -> str:
+    return texts.voice_twiml(severity=incident.severity, title=incident.title,
+                             gather_url=f"{public_url}/twilio/voice?incident={incident.id}")
+
+
+# --- 3. record --------------------------------------------------------------------------------------------
+
+def _record(session: Session, job: _Job, *, notifier_name: str, provider_id: str | None, error: str | None,
+            transient: bool, now: datetime) -> None:
+    rows = list(session.scalars(select(Notification).where(Notification.id.in_(job.attempts))
+                                .order_by(Notification.id).with_for_update()))
+    ours = [r for r in rows if r.state == SENDING and r.attempts == job.attempts[r.id]]
+    if len(ours) < len(rows):
+        log.warning("notifications %s were taken over by another worker after their lease ran out",
+                    [r.id for r in rows if r not in ours])
+    incidents = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_({r.incident_id for r in ours})))}
+    what = f"{channel_name(job.channel)} to {job.user_name} ({job.to})"
+    digest = len(job.incident_ids) > 1
+    if provider_id is not None:
+        for row in ours:
+            row.state, row.provider_id, row.sent_at, row.digest, row.last_error = SENT, provider_id, now, digest, None
+            row.to = job.to
+        for incident_id in {r.incident_id for r in ours}:
+            extra = f" in one digest with {len(job.incident_ids) - 1} other incident(s)" if digest else ""
+            events.record(session, incident_id, kind="notification", now=now, user_id=job.user_id, detail={
+                "message": f"{what} sent{extra} through {notifier_name}, id {provider_id}.",
+                "channel": job.channel, "to": job.to, "provider_id": provider_id, "state": SENT, "digest": digest,
+                "notification_ids": [r.id for r in ours if r.incident_id == incident_id]})
+        return
+
+    if job.channel == SMS:
+        window = session.get(SmsWindow, job.user_id, with_for_update=True)
+        if window is not None and window.last_sent_at == now:
+            window.last_sent_at = job.window_before  # nothing was sent: the window is not used up
+    for row in ours:
+        incident = incidents[row.incident_id]
+        if transient and row.attempts < MAX_ATTEMPTS:
+            wait = backoff(row.attempts)
+            row.state, row.next_attempt_at, row.last_error = PENDING, now + wait, error
+            events.record(session, incident, kind="notification", now=now, user_id=job.user_id, detail={
+                "message": f"{what} failed ({error}); retrying in {int(wait.total_seconds())} s "
+                           f"(attempt {row.attempts} of {MAX_ATTEMPTS}).",
+                "channel": job.channel, "to": job.to, "state": "retrying", "error": error,
+                "notification_ids": [row.id]})
+        else:
+            user = session.get(User, job.user_id)
+            _fail(session, row, incident, user, reason=error if not transient else
+                  f"{error}; gave up after {row.attempts} attempts", now=now)
+
+
+def _fail(session: Session, row: Notification, incident: Incident, user: User, *, reason: str, now: datetime) -> None:
+    row.state, row.last_error = FAILED, reason
+    events.record(session, incident, kind="notification", now=now, user_id=user.id, detail={
+        "message": f"{channel_name(row.channel)} to {user.name} failed: {reason}.",
+        "channel": row.channel, "to": row.to, "state": FAILED, "error": reason, "notification_ids": [row.id]})
+    _fall_back(session, row, incident, user, reason=reason, now=now)
+
+
+def _fall_back(session: Session, row: Notification, incident: Incident, user: User, *, reason: str,
+               now: datetime) -> None:
+    """Page the person on their other channel, once per failed page, while the incident still needs them."""
+    if row.fell_back or row.fallback_of_id is not None or incident.status != TRIGGERED:
+        return
+    row.fell_back = True
+    other = VOICE if row.channel == SMS else SMS
+    failed = f"{channel_name(row.channel)} to {user.name} failed ({reason})"
+    if not user.phone or (other == SMS and user.sms_opted_out):
+        events.record(session, incident, kind="fallback", now=now, user_id=user.id, detail={
+            "message": f"{failed}, and there is no other way to reach them.", "from_channel": row.channel,
+            "to_channel": None})
+        return
+    twin = session.scalar(select(Notification.id).where(
+        Notification.incident_id == row.incident_id, Notification.step == row.step, Notification.round == row.round,
+        Notification.user_id == row.user_id, Notification.channel == other))
+    if twin is None:
+        try:
+            with session.begin_nested():
+                session.add(Notification(incident_id=row.incident_id, step=row.step, round=row.round,
+                                         user_id=row.user_id, channel=other, state=PENDING, next_attempt_at=now,
+                                         created_at=now, to=user.phone, fallback_of_id=row.id))
+                session.flush()
+        except IntegrityError:
+            twin = -1  # created concurrently by a callback for its twin: it is on its way anyway
+    events.record(session, incident, kind="fallback", now=now, user_id=user.id, detail={
+        "message": f"{failed}: " + (f"{'calling' if other == VOICE else 'texting'} them instead." if twin is None
+                                    else f"they are also being paged by {channel_name(other)}."),
+        "from_channel": row.channel, "to_channel": other, "notification_id": row.id})
+
+
+# --- provider callbacks -----------------------------------------------------------------------------------
+
+def record_delivery_status(session: Session, *, provider_id: str, status: str, now: datetime) -> bool:
+    """Apply a Twilio status callback (MessageStatus or CallStatus) to the notification(s) with that id.
+
+    Twilio retries callbacks and may deliver them out of order: a repeated or older status is a no-op. A
+    failure (SMS undelivered/failed, call busy/no-answer/failed) falls back to the other channel, once.
+    Returns False when no notification has that provider id."""
+    rows = list(session.scalars(select(Notification).where(Notification.provider_id == provider_id)
+                                .order_by(Notification.id).with_for_update()))
+    if not rows:
+        return False
+    status = (status or "").strip().lower()
+    for row in rows:
+        rank = (SMS_RANK if row.channel == SMS else CALL_RANK)
+        if status not in rank:
+            log.info("ignoring unknown %s status %r for %s", row.channel, status, provider_id)
+            continue
+        if row.status is not None and (row.status == status or rank[status] <= rank.get(row.status, -1)):
+            continue
+        row.status = status
+        incident = session.get(Incident, row.incident_id)
+        user = session.get(User, row.user_id)
+        failed = status in FAILURES[row.channel]
+        if status in NOTEWORTHY:
+            events.record(session, incident, kind="delivery", now=now, user_id=row.user_id, detail={
+                "message": f"{channel_name(row.channel)} to {user.name}: {status.replace('-', ' ')}.",
+                "channel": row.channel, "provider_id": provider_id, "status": status, "notification_id": row.id})
+        if failed:
+            row.state, row.last_error = FAILED, f"provider reported {status}"
+            _fall_back(session, row, incident, user, reason=f"provider reported {status}", now=now)
+    session.flush()
+    return True
+
+
+def pending_count(session: Session, incident_ids: Iterable[int] | None = None) -> int:
+    """How many pages are still to be sent (for health checks and tests)."""
+    from sqlalchemy import func
+
+    query = select(func.count()).select_from(Notification).where(Notification.state.in_((PENDING, SENDING)))
+    if incident_ids is not None:
+        query = query.where(Notification.incident_id.in_(list(incident_ids)))
+    return session.scalar(query)

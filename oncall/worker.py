@@ -1,0 +1,183 @@
+"""The worker: APScheduler jobs that advance escalations (escalation/engine.py) and send the outbox
+(paging/outbox.py). `oncall worker` runs them in a process of its own; with RUN_WORKER_IN_WEB the web
+process runs the same jobs in a background thread (the one-process quick start on SQLite).
+
+Every job reads and writes only the database, so a worker killed at any point loses nothing: the next one
+(or the same one restarted) finds whatever is due. Several workers may run against PostgreSQL at once.
+
+Settings (ONCALL_* environment variables): WORKER_TICK_SECONDS (1), WORKER_DISPATCH_SECONDS (0.25),
+SMS_BATCH_SECONDS (30), OUTBOX_LEASE_SECONDS (60), NOTIFIER (see paging/dispatch.py).
+"""
+import logging
+import os
+import signal
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+from sqlalchemy.exc import DBAPIError
+
+from oncall.clock import utcnow
+from oncall.db import get_sessionmaker
+from oncall.escalation import engine
+from oncall.paging import outbox
+from oncall.paging.dispatch import notifier_from_config
+from oncall.paging.notifier import Notifier
+
+log = logging.getLogger(__name__)
+
+TICK_JOB, DISPATCH_JOB = "escalation-tick", "outbox-dispatch"
+DISPATCH_BATCH = 100
+
+
+class _QuietOverlaps(logging.Filter):
+    """A dispatch still sending when its next run comes due is normal (max_instances=1 skips that run):
+    APScheduler would warn about it several times a second."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_QuietOverlaps())
+
+
+class Worker:
+    def __init__(self, app: Flask, notifier: Notifier | None = None) -> None:
+        config = app.config
+        self.sessions = get_sessionmaker(app)
+        self.notifier = notifier or notifier_from_config(config)
+        self.public_url = config["PUBLIC_URL"]
+        self.tick_seconds = float(config.get("WORKER_TICK_SECONDS", 1.0))
+        self.dispatch_seconds = float(config.get("WORKER_DISPATCH_SECONDS", 0.25))
+        self.sms_window = timedelta(seconds=float(config.get("SMS_BATCH_SECONDS", 30)))
+        self.lease = timedelta(seconds=float(config.get("OUTBOX_LEASE_SECONDS", 60)))
+        self.scheduler: BaseScheduler | None = None
+
+    # --- the jobs ---------------------------------------------------------------------------------------
+
+    def tick(self) -> int:
+        """Fire every escalation step that is due; wakes the dispatcher when pages were written."""
+        try:
+            fired = engine.tick(self.sessions, now=utcnow())
+        except DBAPIError:
+            log.warning("escalation tick failed; the next one retries", exc_info=True)
+            return 0
+        if fired:
+            self.wake_dispatch()
+        return fired
+
+    def dispatch(self) -> int:
+        """Send everything due, batch after batch."""
+        total = 0
+        try:
+            while True:
+                handled = outbox.dispatch_due(self.sessions, self.notifier, now=utcnow(), public_url=self.public_url,
+                                              limit=DISPATCH_BATCH, sms_window=self.sms_window, lease=self.lease)
+                total += handled
+                if handled < DISPATCH_BATCH:
+                    return total
+        except DBAPIError:
+            log.warning("outbox dispatch failed; the next one retries", exc_info=True)
+            return total
+
+    def run_once(self) -> tuple[int, int]:
+        """One tick and one dispatch until nothing more is due now (`oncall worker --once`)."""
+        fired = self.tick()
+        return fired, self.dispatch()
+
+    # --- scheduling -------------------------------------------------------------------------------------
+
+    def schedule(self, scheduler: BaseScheduler) -> BaseScheduler:
+        now = datetime.now(timezone.utc)
+        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None, "replace_existing": True}
+        scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id=TICK_JOB, next_run_time=now, **common)
+        scheduler.add_job(self.dispatch, "interval", seconds=self.dispatch_seconds, id=DISPATCH_JOB,
+                          next_run_time=now, **common)
+        self.scheduler = scheduler
+        return scheduler
+
+    def wake_dispatch(self) -> None:
+        """Run the dispatch job now instead of at its next interval (it runs at most once at a time)."""
+        scheduler = self.scheduler
+        if scheduler is None or not scheduler.running:
+            return
+        try:
+            scheduler.modify_job(DISPATCH_JOB, next_run_time=datetime.now(timezone.utc))
+        except Exception:  # shutting down, or the job is gone: the regular interval still runs
+            log.debug("could not wake the dispatcher", exc_info=True)
+
+
+# --- in a process of its own --------------------------------------------------------------------------------
+
+def run_forever(app: Flask, notifier: Notifier | None = None) -> None:
+    """`oncall worker`: block until SIGTERM or SIGINT, then finish the running jobs and exit."""
+    worker = Worker(app, notifier)
+    scheduler = worker.schedule(BlockingScheduler(timezone=timezone.utc))
+
+    def stop(signum, _frame):
+        log.info("signal %s: stopping after the running jobs", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("worker %s started: tick every %ss, dispatch every %ss through %s", os.getpid(), worker.tick_seconds,
+             worker.dispatch_seconds, getattr(worker.notifier, "name", worker.notifier))
+    scheduler.start()
+
+
+# --- inside the web process ---------------------------------------------------------------------------------
+
+_in_web: dict[int, Worker] = {}  # by process id: a forked web worker must start its own scheduler
+_in_web_lock = threading.Lock()
+
+
+def start_in_web(app: Flask, notifier: Notifier | None = None) -> Worker:
+    """Start the worker's jobs in a background thread of this process, once per process."""
+    with _in_web_lock:
+        worker = _in_web.get(os.getpid())
+        if worker is None:
+            worker = Worker(app, notifier)
+            worker.schedule(BackgroundScheduler(timezone=timezone.utc, daemon=True)).start()
+            _in_web[os.getpid()] = worker
+            log.info("worker jobs running inside the web process %s", os.getpid())
+        return worker
+
+
+def install_in_web(app: Flask) -> None:
+    """RUN_WORKER_IN_WEB: start the jobs on the first request, so they run in the process that serves (after
+    a reloader's or a pre-forking server's fork) and never in CLI commands that merely build the app."""
+
+    @app.before_request
+    def _start_worker():
+        if os.getpid() not in _in_web:
+            start_in_web(app)
+
+
+def nudge() -> None:
+    """Called by the web after committing new pages: send them now when the worker runs in this process.
+    Separate worker processes poll every WORKER_DISPATCH_SECONDS instead."""
+    worker = _in_web.get(os.getpid())
+    if worker is not None:
+        worker.wake_dispatch()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m oncall.worker [--once]`, the same as `oncall worker [--once]`."""
+    from oncall import create_app
+
+    args = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    if "--once" in args:
+        fired, sent = Worker(app).run_once()
+        print(f"escalated {fired} incident(s), handled {sent} notification(s)")
+        return
+    run_forever(app)
+
+
+if __name__ == "__main__":
+    main()
