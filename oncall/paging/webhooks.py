@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session
 from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.errors import Conflict, NotFound
-from oncall.paging import texts
+from oncall.incidents import service as incidents
+from oncall.incidents.models import ACKNOWLEDGED, RESOLVED, Incident
+from oncall.paging import outbox, texts
 from oncall.paging.gateway import valid_signature
+from oncall.paging.models import Notification
 from oncall.people.models import TeamMember, User
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,9 @@ def require_twilio_signature():
         log.warning("refused a Twilio webhook to %s: %s", request.path,
                     "no TWILIO_AUTH_TOKEN configured" if not token else "missing or invalid signature")
         return Response("Invalid or missing X-Twilio-Signature.\n", status=403, mimetype="text/plain")
+    # PostgreSQL text cannot hold NUL, and numbers and SIDs from the form go into queries: refuse, not 500.
+    if any("\x00" in value for value in request.form.values()):
+        return Response("NUL characters are not accepted.\n", status=400, mimetype="text/plain")
     return None
 
 
@@ -94,8 +100,6 @@ def incoming_sms():
 def set_sms_opt_out(session: Session, users: list[User], *, opted_out: bool, now: datetime) -> None:
     """Mirror Twilio's block list: after STOP, Twilio refuses our SMS to that phone (error 21610), so the
     escalation engine pages by voice; the open incidents paged to them say why on their timeline."""
-    from oncall.incidents import service as incidents
-
     for user in users:
         if bool(user.sms_opted_out) == opted_out:
             continue  # a repeated STOP adds no second note
@@ -111,8 +115,6 @@ def set_sms_opt_out(session: Session, users: list[User], *, opted_out: bool, now
 @bp.post("/voice")
 def voice_keypress():
     """The <Gather> action of a voice page: /twilio/voice?incident=<id>[&attempt=2], Digits 1/2/3."""
-    from oncall.incidents import service as incidents
-
     incident_id = request.args.get("incident", type=int)
     attempt = request.args.get("attempt", default=1, type=int)
     session = get_session()
@@ -147,8 +149,6 @@ def delivery_status():
 
     Twilio may repeat a callback or deliver them out of order; the outbox decides what a status means for
     its notification. An unknown SID (a message sent by something else) changes nothing."""
-    from oncall.paging import outbox
-
     form = request.form
     if form.get("MessageSid") and form.get("MessageStatus"):
         sid, status = form["MessageSid"], form["MessageStatus"]
@@ -176,27 +176,21 @@ def users_with_phone(session: Session, phone: str | None) -> list[User]:
     return list(session.scalars(select(User).where(User.phone == phone.strip()).order_by(User.id)))
 
 
-def find_open_by_code(session: Session, code: int | None):
-    from oncall.incidents import service as incidents
-
+def find_open_by_code(session: Session, code: int | None) -> Incident | None:
     return incidents.find_open_by_code(session, code) if code is not None else None
 
 
-def paged_open_incidents(session: Session, users: list[User]) -> list[tuple]:
+def paged_open_incidents(session: Session, users: list[User]) -> list[tuple[Incident, User]]:
     """(incident, user) for every open incident paged to one of these users, by code, each once."""
-    from oncall.incidents import service as incidents
-
-    found: dict[int, tuple] = {}
+    found: dict[int, tuple[Incident, User]] = {}
     for user in users:
         for incident in incidents.open_incidents_paged_to(session, user.id):
             found.setdefault(incident.id, (incident, user))
     return sorted(found.values(), key=lambda pair: pair[0].code)
 
 
-def authorized_user(session: Session, incident, users: list[User]) -> User | None:
+def authorized_user(session: Session, incident: Incident, users: list[User]) -> User | None:
     """The first of `users` who may act on `incident`: it was paged to them, or they are on its team."""
-    from oncall.paging.models import Notification
-
     for user in users:
         paged = session.scalar(select(Notification.id).where(Notification.incident_id == incident.id,
                                                              Notification.user_id == user.id).limit(1))
@@ -210,16 +204,14 @@ def authorized_user(session: Session, incident, users: list[User]) -> User | Non
     return None
 
 
-def act(session: Session, action: str, incident, *, user: User, via: str, now: datetime) -> str | None:
+def act(session: Session, action: str, incident: Incident, *, user: User, via: str, now: datetime) -> str | None:
     """Acknowledge, resolve or escalate. Returns None when done, or the status that made it moot."""
-    from oncall.incidents import service as incidents
-
-    if incident.status == "resolved" or (action == "acknowledge" and incident.status == "acknowledged"):
+    if incident.status == RESOLVED or (action == "acknowledge" and incident.status == ACKNOWLEDGED):
         return incident.status
     try:
         # A savepoint, so that a conflict on one incident of an AA/RR keeps what was done to the others.
         with session.begin_nested():
             getattr(incidents, action)(session, incident, user_id=user.id, via=via, now=now)
     except Conflict:
-        return "resolved"  # resolved by someone else between our read and the service's row lock
+        return RESOLVED  # resolved by someone else between our read and the service's row lock
     return None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import jsonschema
 from twilio.request_validator import RequestValidator
@@ -51,14 +51,17 @@ BODY_TOO_LONG = 21617         # "The concatenated message body exceeds the 1600 
 CALL_TO_REQUIRED = 21201      # "No 'To' number specified"
 CALL_FROM_REQUIRED = 21213    # "Caller phone number is required"
 
-# What the spec leaves open but Twilio's docs pin down (Call resource, "StatusCallbackEvent"; TwiML "Twiml"
-# parameter limited to 4000 characters; Message "Body" limited to 1600 characters).
+# Rules the spec states only in its prose descriptions, not in its schemas: StatusCallbackEvent "Can be:
+# initiated, ringing, answered, and completed"; Twiml "Max 4000 characters"; Body "up to 1,600 characters".
 CALL_STATUS_CALLBACK_EVENTS = {"initiated", "ringing", "answered", "completed"}
 TWIML_LIMIT = 4000
 BODY_LIMIT = 1600
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 CHANNEL_ADDRESS = re.compile(r"^[a-z][a-z-]*:.+$")  # whatsapp:+1..., messenger:..., client:alice, sip:...
+# A Message's From may also be an alphanumeric sender ID (the spec's From description): at most 11 letters,
+# digits and spaces, with at least one letter. Only a sender can be one, never a recipient.
+ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 
 
 @functools.cache
@@ -96,6 +99,10 @@ def _is_phone(value: str) -> bool:
     return bool(E164.match(value) or CHANNEL_ADDRESS.match(value))
 
 
+def _is_phone_or_sender(value: str) -> bool:
+    return _is_phone(value) or bool(ALPHANUMERIC_SENDER.match(value))
+
+
 def _is_twiml(value: str) -> bool:
     try:
         return ET.fromstring(value).tag == "Response"
@@ -105,7 +112,7 @@ def _is_twiml(value: str) -> bool:
 
 FORMATS = jsonschema.FormatChecker(formats=())
 FORMATS.checks("uri")(_is_uri)
-FORMATS.checks("phone-number")(_is_phone)
+FORMATS.checks("phone-number")(_is_phone_or_sender)  # To is held to _is_phone in check_documented_rules
 FORMATS.checks("endpoint")(_is_phone)  # Calls To/From: a number, client:name or sip:address
 FORMATS.checks("twiml")(_is_twiml)
 FORMATS.checks("http-method")(lambda v: v in ("GET", "POST"))
@@ -234,8 +241,10 @@ def validate_body(operation: Operation, form: MultiDict) -> dict:
 
 
 def check_documented_rules(resource: str, data: dict) -> None:
-    """Rules Twilio's docs state that its OpenAPI description cannot express."""
+    """Rules Twilio states in the spec's descriptions and its error docs, which the schemas cannot express."""
     if resource == "Messages.json":
+        if isinstance(data.get("To"), str) and not _is_phone(data["To"]):
+            raise TwilioError(400, INVALID_TO, f"The 'To' number {data['To']} is not a valid phone number.")
         if "From" not in data and "MessagingServiceSid" not in data:
             raise TwilioError(400, MESSAGE_FROM_REQUIRED, "A 'From' phone number is required.")
         if not any(k in data for k in ("Body", "MediaUrl", "ContentSid")):
@@ -545,7 +554,3 @@ def response_validator(operation: Operation) -> jsonschema.Draft4Validator:
 
     return jsonschema.Draft4Validator(nullable(copy.deepcopy(operation.response_schema)))
 
-
-def form_encode(params: Mapping) -> str:
-    """Form body for hand-made requests in tests of the fake itself."""
-    return urlencode(params, doseq=True)

@@ -43,6 +43,11 @@ def test_valid_message_is_created_shaped_like_the_spec(post, fake_twilio):
     assert (received.operation_id, received.sid, received["Body"]) == ("CreateMessage", body["sid"], "hello")
 
 
+@pytest.mark.parametrize("sender", ["+15005550006", "AcmeCo", "Oncall 24x7", "whatsapp:+15005550006"])
+def test_a_message_may_come_from_a_number_a_sender_id_or_a_channel(post, sender):
+    assert post("Messages.json", MESSAGE | {"From": sender}).status_code == 201
+
+
 def test_valid_call_is_created_shaped_like_the_spec(post, fake_twilio):
     response = post("Calls.json", CALL)
     assert response.status_code == 201
@@ -65,6 +70,9 @@ def test_response_validator_is_not_vacuous(fake_twilio):
     ("Messages.json", MESSAGE | {"Bodyy": "typo"}, 20001, "Bodyy"),                  # not in the requestBody schema
     ("Messages.json", {k: v for k, v in MESSAGE.items() if k != "To"}, 21604, "To"),   # required by the spec
     ("Messages.json", MESSAGE | {"To": "4155550101"}, 21211, "To"),                   # format phone-number
+    ("Messages.json", MESSAGE | {"To": "AcmeCo"}, 21211, "To"),                       # a sender ID, not a recipient
+    ("Messages.json", MESSAGE | {"From": "4155550101"}, 60200, "From"),
+    ("Messages.json", MESSAGE | {"From": "Twelve chars"}, 60200, "From"),
     ("Messages.json", MESSAGE | {"StatusCallback": "not a url"}, 60200, "StatusCallback"),  # format uri
     ("Messages.json", MESSAGE | {"ValidityPeriod": "soon"}, 60200, "ValidityPeriod"),  # type integer
     ("Messages.json", MESSAGE | {"ProvideFeedback": "maybe"}, 60200, "ProvideFeedback"),  # type boolean

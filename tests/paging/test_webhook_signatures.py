@@ -86,3 +86,14 @@ def test_a_forged_stop_changes_nothing(client, session, twilio_config, make_user
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
 def test_only_post_is_routed(client, twilio_config, method):
     assert getattr(client, method)("/twilio/sms").status_code == 405
+
+
+@pytest.mark.parametrize("path, params", [
+    ("/twilio/sms", {"From": "+1415\x00555", "Body": "AA"}),
+    ("/twilio/voice?incident=1", {"To": "+1415\x00555", "Digits": "1"}),
+    ("/twilio/status", {"MessageSid": "SM\x00", "MessageStatus": "delivered"}),
+])
+def test_nul_characters_are_refused_not_a_server_error(client, twilio_config, path, params):
+    # PostgreSQL rejects NUL in text parameters; a signed request carrying one must still not cause a 500.
+    headers = signed_headers(twilio_config["TWILIO_AUTH_TOKEN"], PUBLIC_URL + path, params)
+    assert client.post(path, data=params, headers=headers).status_code == 400
