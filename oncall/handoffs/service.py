@@ -183,8 +183,9 @@ def _previous_submission(session: Session, rotation_id: int, before: datetime) -
         .order_by(Handoff.shift_change_at.desc()).limit(1))
 
 
-def _build(session: Session, rotation: Rotation, shift_change_at: datetime, *, now: datetime,
-           public_url: str) -> Draft:
+def build_draft(session: Session, rotation: Rotation, shift_change_at: datetime, *, now: datetime,
+                public_url: str) -> Draft:
+    """The prefilled handoff for one shift change of the rotation, as of `now`."""
     team = session.get(Team, rotation.team_id)
     span = schedules.longest_shift(rotation.to_plain())
     schedule = schedules.load_schedules(session, [rotation], shift_change_at - span, shift_change_at + span)[rotation.id]
@@ -229,7 +230,7 @@ def prepare_draft(session: Session, *, rotation_id: int, now: datetime, public_u
     at = draft_shift_change(session, rotation, now)
     if at is None:
         raise NotFound(f"rotation {rotation_id} has no coming shift change without a handoff")
-    return _build(session, rotation, at, now=now, public_url=public_url)
+    return build_draft(session, rotation, at, now=now, public_url=public_url)
 
 
 def save_handoff(session: Session, *, rotation_id: int, user: User, now: datetime, public_url: str, notes: str = "",
@@ -280,7 +281,7 @@ def save_handoff(session: Session, *, rotation_id: int, user: User, now: datetim
     handoff.notes = notes or ""
     handoff.updated_at = now
     if submit:
-        built = _build(session, rotation, at, now=now, public_url=public_url)
+        built = build_draft(session, rotation, at, now=now, public_url=public_url)
         handoff.outgoing_user_id, handoff.incoming_user_id = built.outgoing_user_id, built.incoming_user_id
         handoff.sections, handoff.since_at = built.sections, built.since
         handoff.state, handoff.submitted_by_id, handoff.submitted_at = SUBMITTED, user.id, now
@@ -482,21 +483,30 @@ def _claim_reminder(session: Session, rotation_id: int, at: datetime, item: remi
 
 
 def _repage(session: Session, *, rotation: Rotation, shift_change_at: datetime, user: User, now: datetime) -> list[int]:
-    """Page the incoming on-call again about the team's open SEV1/SEV2 incidents they have not acknowledged."""
+    """Page the incoming on-call again about the team's open SEV1/SEV2 incidents. The outbox sends pages only
+    for unacknowledged incidents, so those acknowledged by someone else (the outgoing on-call, typically) get
+    a timeline line instead; the incoming one's reminder SMS asks them to take the handoff. Returns the ids
+    of the incidents paged."""
     open_ones = session.scalars(
         select(Incident).where(Incident.team_id == rotation.team_id, Incident.status != RESOLVED,
                                Incident.severity.in_(REPAGE_SEVERITIES))
         .order_by(Incident.id)
     ).all()
+    late = f"The {rotation.name} handoff was not acknowledged 30 minutes after the shift change"
     paged = []
     round_ = int(shift_change_at.timestamp() // 60)
     for incident in open_ones:
-        if incident.status == INCIDENT_ACKNOWLEDGED and incident.acknowledged_by_id == user.id:
+        if incident.status == INCIDENT_ACKNOWLEDGED:
+            if incident.acknowledged_by_id != user.id:
+                holder = names_of(session, {incident.acknowledged_by_id}).get(incident.acknowledged_by_id, "someone")
+                events.record(session, incident, kind="note", now=now, via="handoff", detail={
+                    "message": f"{late}: this incident is still with {holder}; {user.name}, the incoming on-call, "
+                               "has been reminded.", "reason": "handoff_unacknowledged", "user_id": user.id})
             continue
         if not user.phone:
             events.record(session, incident, kind="unreachable", now=now, user_id=user.id, via="handoff", detail={
-                "message": f"{user.name} has no phone number and cannot be paged about the unacknowledged "
-                           f"{rotation.name} handoff.", "reason": "handoff"})
+                "message": f"{late}; {user.name}, the incoming on-call, has no phone number and cannot be paged.",
+                "reason": "handoff_unacknowledged"})
             continue
         channels = [VOICE] if user.sms_opted_out else [SMS, VOICE]
         for channel in channels:
@@ -505,12 +515,19 @@ def _repage(session: Session, *, rotation: Rotation, shift_change_at: datetime, 
                                      to=user.phone))
         how = " and ".join({"sms": "SMS", "voice": "voice call"}[c] for c in channels)
         events.record(session, incident, kind="note", now=now, via="handoff", detail={
-            "message": f"The {rotation.name} handoff was not acknowledged 30 minutes after the shift change: "
-                       f"paging {user.name}, the incoming on-call, again by {how}.",
+            "message": f"{late}: paging {user.name}, the incoming on-call, again by {how}.",
             "reason": "handoff_unacknowledged", "user_id": user.id, "channels": channels,
             "shift_change_at": shift_change_at.isoformat()})
         paged.append(incident.id)
     return paged
+
+
+def run_reminders(sessions, notifier, *, now: datetime, public_url: str) -> int:
+    """The worker's handoff job: write what is due in one transaction, then send the reminder SMS (re-pages
+    are in the paging outbox, which the worker's dispatch job sends). Returns how many SMS went out."""
+    with sessions() as session, session.begin():
+        handoff_tick(session, now=now, public_url=public_url)
+    return send_reminders(sessions, notifier, now=now)
 
 
 def send_reminders(sessions, notifier, *, now: datetime, limit: int = 100) -> int:

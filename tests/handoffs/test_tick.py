@@ -30,6 +30,10 @@ class FakeNotifier:
         self.sent.append((to, body))
         return f"SM{len(self.sent):032d}"
 
+    def place_call(self, *, to: str, twiml: str, status_callback: str | None = None) -> str:
+        self.sent.append((to, twiml))
+        return f"CA{len(self.sent):032d}"
+
 
 def _kinds(rows):
     return sorted((r.kind, r.user_id) for r in rows)
@@ -71,6 +75,9 @@ def test_the_reminders_of_one_shift_change(app, scenario, session):
     mine, _ = incidents.create_incident(session, team_id=scenario.team_id, severity="SEV2", title="Already mine",
                                         now=change + 20 * M)
     incidents.acknowledge(session, mine, user_id=incoming.id, via="web", now=change + 21 * M)
+    held, _ = incidents.create_incident(session, team_id=scenario.team_id, severity="SEV2", title="Held over",
+                                        now=change - 20 * M)
+    incidents.acknowledge(session, held, user_id=outgoing.id, via="sms", now=change - 19 * M)
     session.commit()
     rows = service.handoff_tick(session, now=change + 30 * M, public_url=URL)
     session.commit()
@@ -80,7 +87,14 @@ def test_the_reminders_of_one_shift_change(app, scenario, session):
         (sev1.id, incoming.id, "sms"), (sev1.id, incoming.id, "voice")]
     assert all(n.state == "pending" and n.to == incoming.phone for n in repages)
     note = session.get(Incident, sev1.id).events[-1]
-    assert note.via == "handoff" and "not acknowledged 30 minutes after the shift change" in note.detail["message"]
+    assert note.via == "handoff" and note.detail["message"] == (
+        f"The Web primary handoff was not acknowledged 30 minutes after the shift change: paging {incoming.name}, "
+        "the incoming on-call, again by SMS and voice call.")
+    # the outbox pages only unacknowledged incidents: the one still with the outgoing on-call gets a line
+    assert session.get(Incident, held.id).events[-1].detail["message"] == (
+        f"The Web primary handoff was not acknowledged 30 minutes after the shift change: this incident is still "
+        f"with {outgoing.name}; {incoming.name}, the incoming on-call, has been reminded.")
+    assert session.get(Incident, mine.id).events[-1].kind == "acknowledged"  # theirs already: nothing added
     assert service.handoff_tick(session, now=change + 31 * M, public_url=URL) == []
 
 
@@ -117,6 +131,15 @@ def test_opted_out_is_skipped_and_repaged_by_voice(scenario, session):
     channels = session.scalars(select(Notification.channel).where(Notification.step == service.HANDOFF_STEP,
                                                                   Notification.incident_id == incident.id)).all()
     assert channels == ["voice"]
+
+
+def test_run_reminders_writes_then_sends(app, scenario, session):
+    change = expected_change(scenario)
+    outgoing, _ = people_at(scenario, change)
+    notifier = FakeNotifier()
+    assert service.run_reminders(get_sessionmaker(app), notifier, now=change - 30 * M, public_url=URL) == 1
+    assert [to for to, _ in notifier.sent] == [outgoing.phone]
+    assert service.run_reminders(get_sessionmaker(app), notifier, now=change - 29 * M, public_url=URL) == 0
 
 
 @pytest.mark.parametrize("error, state, retry", [
@@ -198,3 +221,26 @@ def test_two_workers_write_one_reminder(app):
             s.flush()
             for uid in user_ids:
                 s.delete(s.get(User, uid))
+
+
+def test_the_outbox_sends_a_repage(app, scenario, session):
+    """The re-page rows are ordinary outbox rows: the paging outbox sends them to the incoming on-call."""
+    from oncall.paging import outbox
+
+    change = expected_change(scenario)
+    _, incoming = people_at(scenario, change)
+    incident, _ = incidents.create_incident(session, team_id=scenario.team_id, severity="SEV1", title="Down hard",
+                                            now=change + 25 * M)
+    session.commit()
+    sessions = get_sessionmaker(app)
+    outbox.dispatch_due(sessions, FakeNotifier(), now=change + 25 * M, public_url=URL)  # the policy's own pages
+    service.handoff_tick(session, now=change + 30 * M, public_url=URL)
+    session.commit()
+    notifier = FakeNotifier()
+    outbox.dispatch_due(sessions, notifier, now=change + 31 * M, public_url=URL)
+    assert [to for to, _ in notifier.sent] == [incoming.phone, incoming.phone]  # SMS and voice call
+    assert "Down hard" in notifier.sent[0][1]
+    session.expire_all()
+    states = session.scalars(select(Notification.state).where(Notification.step == service.HANDOFF_STEP)).all()
+    assert states == ["sent", "sent"]
+    assert incident.id

@@ -1,0 +1,42 @@
+"""`oncall demo` data makes every page show something real, and the demo people can sign in."""
+from sqlalchemy import select
+
+from oncall.clock import utcnow
+from oncall.demo import load_demo
+from oncall.handoffs.models import Handoff
+from oncall.incidents.models import Incident
+from oncall.schedules.models import Rotation
+from oncall.web.demo import DEMO_PASSWORD
+
+
+def test_every_page_shows_demo_data(app, session):
+    assert load_demo(session, now=utcnow()) is True
+    session.commit()
+    from tests.web.conftest import Browser
+
+    b = Browser(app.test_client()).sign_in("alice@example.com", DEMO_PASSWORD)
+    dashboard = b.get("/").get_data(as_text=True)
+    assert "Payments primary" in dashboard and "Platform follow-the-sun" in dashboard and "open incident" in dashboard
+    rotation = session.scalar(select(Rotation).where(Rotation.name == "Payments primary"))
+    page = b.get(f"/rotations/{rotation.id}").get_data(as_text=True)
+    assert "override: Covering Carol&#39;s evening" in page
+    secondary = session.scalar(select(Rotation).where(Rotation.name == "Payments secondary"))
+    assert "covering Bob Brown&#39;s PTO" in b.get(f"/rotations/{secondary.id}").get_data(as_text=True)
+    handoff = session.scalar(select(Handoff))
+    shown = b.get(f"/handoffs/{handoff.id}").get_data(as_text=True)
+    assert "Checkout errors at 5%" in shown and "Card processor timeouts" in shown
+    assert "Closed since last handoff" in shown and "rollback is ready" in shown
+    draft = b.get(f"/rotations/{handoff.rotation_id}/handoff").get_data(as_text=True)
+    assert "Search latency p99 above 2s" in draft and "New checkout deployment scheduled for tomorrow" in draft
+    assert f'href="/handoffs/{handoff.id}"' in b.get(f"/rotations/{handoff.rotation_id}/handoffs").get_data(as_text=True)
+    incidents = b.get("/incidents?status=all").get_data(as_text=True)
+    assert "Card processor timeouts" in incidents and "Stale metrics on the cache dashboard" in incidents
+    checkout = session.scalar(select(Incident).where(Incident.title == "Checkout errors at 5%"))
+    incident_page = b.get(f"/incidents/{checkout.id}").get_data(as_text=True)
+    assert "who acknowledged the Payments secondary handoff" in incident_page  # the ack passed on at the handoff
+    assert checkout.acknowledged_by_id == handoff.incoming_user_id
+    watch = b.get(f"/teams/{rotation.team_id}/watch-items").get_data(as_text=True)
+    assert "TLS certificate for pay.example.com" in watch
+    bob = Browser(app.test_client()).sign_in("bob@example.com", DEMO_PASSWORD)
+    assert "Vacation" in bob.get("/time-off").get_data(as_text=True)
+    assert load_demo(session, now=utcnow()) is False  # only once
