@@ -522,9 +522,14 @@ def _repage(session: Session, *, rotation: Rotation, shift_change_at: datetime, 
     return paged
 
 
-def run_reminders(sessions, notifier, *, now: datetime, public_url: str) -> int:
+def run_reminders(sessions, notifier, *, public_url: str, now: datetime | None = None) -> int:
     """The worker's handoff job: write what is due in one transaction, then send the reminder SMS (re-pages
-    are in the paging outbox, which the worker's dispatch job sends). Returns how many SMS went out."""
+    are in the paging outbox, which the worker's dispatch job sends). Returns how many SMS went out.
+    As a scheduled job it is the edge that reads the clock when `now` is not given."""
+    if now is None:
+        from oncall.clock import utcnow
+
+        now = utcnow()
     with sessions() as session, session.begin():
         handoff_tick(session, now=now, public_url=public_url)
     return send_reminders(sessions, notifier, now=now)
