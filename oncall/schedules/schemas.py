@@ -31,7 +31,8 @@ class ShiftLengthSchema(Schema):
 
 
 class VersionSchema(Schema):
-    effective_at = UTCDateTime(dump_only=True)
+    # null for the first version: it is in force from the rotation's first handoff
+    effective_at = UTCDateTime(dump_only=True, allow_none=True)
     time_zone = fields.String(dump_only=True)
     handoff_time = WallClock(dump_only=True)
     shift_length = fields.Nested(ShiftLengthSchema, dump_only=True)
