@@ -1,0 +1,1 @@
+"""Calendar feeds: secret iCalendar URLs for a rotation, a team or a person, always showing final shifts."""
