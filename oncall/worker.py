@@ -11,7 +11,6 @@ SMS_BATCH_SECONDS (30), OUTBOX_LEASE_SECONDS (60), NOTIFIER (see paging/dispatch
 import logging
 import os
 import signal
-import sys
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -24,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from oncall.clock import utcnow
 from oncall.db import get_sessionmaker
 from oncall.escalation import engine
+from oncall.handoffs import service as handoffs
 from oncall.paging import outbox
 from oncall.paging.dispatch import notifier_from_config
 from oncall.paging.notifier import Notifier
@@ -97,6 +97,9 @@ class Worker:
         scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id=TICK_JOB, next_run_time=now, **common)
         scheduler.add_job(self.dispatch, "interval", seconds=self.dispatch_seconds, id=DISPATCH_JOB,
                           next_run_time=now, **common)
+        # Handoff reminders (SMS) and re-pages of unacknowledged handoffs (issue #5; handoffs/service.py).
+        scheduler.add_job(handoffs.run_reminders, "interval", seconds=30, id="handoff-reminders", next_run_time=now,
+                          args=[self.sessions, self.notifier], kwargs={"public_url": self.public_url}, **common)
         self.scheduler = scheduler
         return scheduler
 
@@ -164,20 +167,3 @@ def nudge() -> None:
     if worker is not None:
         worker.wake_dispatch()
 
-
-def main(argv: list[str] | None = None) -> None:
-    """`python -m oncall.worker [--once]`, the same as `oncall worker [--once]`."""
-    from oncall import create_app
-
-    args = sys.argv[1:] if argv is None else argv
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app()
-    if "--once" in args:
-        fired, sent = Worker(app).run_once()
-        print(f"escalated {fired} incident(s), handled {sent} notification(s)")
-        return
-    run_forever(app)
-
-
-if __name__ == "__main__":
-    main()

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from oncall.escalation import policy as rules
@@ -28,47 +27,60 @@ log = logging.getLogger(__name__)
 
 # After an unexpected error an incident is looked at again this much later, not on every tick.
 RETRY_AFTER_ERROR = timedelta(seconds=30)
+BATCH = 25  # incidents per transaction: fewer commits under a storm, row locks held for milliseconds
 
 
-def tick(sessions: Callable[[], Session] | Session, *, now: datetime, limit: int = 1000) -> int:
+def tick(sessions: Callable[[], Session] | Session, *, now: datetime, limit: int = 1000, batch: int = BATCH) -> int:
     """Advance every incident whose next step is due at `now`; returns how many were advanced.
 
-    Given a sessionmaker, each incident gets its own transaction (the worker). Given a Session, everything
-    happens in it and the caller commits (tests, scripts)."""
+    Given a sessionmaker (the worker), incidents are claimed and advanced `batch` at a time, one transaction
+    per batch; if anything in a batch fails, its incidents are redone one transaction each, so one bad
+    incident cannot hold back the others. Given a Session, everything happens in it and the caller commits."""
     if isinstance(sessions, Session):
         count = 0
-        while count < limit and (incident := claim_due(sessions, now=now)) is not None:
-            advance(sessions, incident, now=now)
+        while count < limit and (claimed := claim_due(sessions, now=now, limit=1)):
+            advance(sessions, claimed[0], now=now)
             sessions.flush()
             count += 1
         return count
 
     count, failed = 0, set()
     while count < limit:
-        incident_id = None
+        ids: list[int] | None = None
         try:
             with sessions.begin() as session:
-                incident = claim_due(session, now=now, exclude=failed)
-                if incident is None:
+                claimed = claim_due(session, now=now, limit=min(batch, limit - count), exclude=failed)
+                if not claimed:
                     return count
-                incident_id = incident.id
-                advance(session, incident, now=now)
-        except DBAPIError:
-            if incident_id is None:  # the database itself is unavailable: try again next tick
+                ids = [incident.id for incident in claimed]
+                targets: dict = {}  # an alert storm pages the same people for many incidents: resolve them once
+                for incident in claimed:
+                    advance(session, incident, now=now, targets=targets)
+        except Exception:
+            if ids is None:  # the database itself is unavailable: the next tick tries again
                 log.warning("escalation tick could not claim incidents", exc_info=True)
                 return count
-            log.exception("escalating incident %s failed; retrying in %s", incident_id, RETRY_AFTER_ERROR)
-            failed.add(incident_id)
-            _postpone(sessions, incident_id, now)
+            log.warning("a batch of %s incidents failed; advancing them one by one", len(ids), exc_info=True)
+            count += _one_by_one(sessions, ids, now=now, failed=failed)
+            continue
+        count += len(ids)
+    return count
+
+
+def _one_by_one(sessions, ids: list[int], *, now: datetime, failed: set[int]) -> int:
+    done = 0
+    for incident_id in ids:
+        try:
+            with sessions.begin() as session:
+                claimed = claim_due(session, now=now, limit=1, only=incident_id)
+                if claimed:
+                    advance(session, claimed[0], now=now)
+                    done += 1
         except Exception:
             log.exception("escalating incident %s failed; retrying in %s", incident_id, RETRY_AFTER_ERROR)
-            if incident_id is None:
-                return count
             failed.add(incident_id)
             _postpone(sessions, incident_id, now)
-        else:
-            count += 1
-    return count
+    return done
 
 
 def _postpone(sessions, incident_id: int, now: datetime) -> None:
@@ -82,20 +94,23 @@ def _postpone(sessions, incident_id: int, now: datetime) -> None:
         log.debug("could not postpone incident %s", incident_id, exc_info=True)
 
 
-def claim_due(session: Session, *, now: datetime, exclude: set[int] = frozenset()) -> Incident | None:
-    """Lock the most overdue incident no other worker holds. NO KEY UPDATE, so inserting its timeline events
-    and pages elsewhere (which take KEY SHARE on it) is not blocked."""
+def claim_due(session: Session, *, now: datetime, limit: int, exclude: set[int] = frozenset(),
+              only: int | None = None) -> list[Incident]:
+    """Lock the most overdue incidents no other worker holds. NO KEY UPDATE, so inserting timeline events and
+    pages that reference them (which takes KEY SHARE) is not blocked meanwhile."""
     query = (
         select(Incident)
         .where(Incident.status == TRIGGERED, Incident.next_step_at <= now)
         .order_by(Incident.next_step_at, Incident.id)
-        .limit(1)
+        .limit(limit)
         .with_for_update(skip_locked=True, key_share=True)
         .execution_options(populate_existing=True)
     )
     if exclude:
         query = query.where(Incident.id.not_in(exclude))
-    return session.scalar(query)
+    if only is not None:
+        query = query.where(Incident.id == only)
+    return list(session.scalars(query))
 
 
 def state_of(incident: Incident) -> State:
@@ -106,7 +121,8 @@ def save_state(incident: Incident, state: State) -> None:
     incident.next_step, incident.round, incident.next_step_at = state.next_step, state.round, state.due_at
 
 
-def advance(session: Session, incident: Incident, *, now: datetime, hold: bool = True) -> None:
+def advance(session: Session, incident: Incident, *, now: datetime, hold: bool = True,
+            targets: dict | None = None) -> None:
     """Apply everything due at `now` to one incident the caller has locked (or just created).
 
     hold=False ignores SEV4's business hours: a person asked for this escalation explicitly."""
@@ -137,7 +153,7 @@ def advance(session: Session, incident: Incident, *, now: datetime, hold: bool =
             state = replace(state, due_at=None)
             break
         assert isinstance(decision, Fire)
-        reached = fire_step(session, incident, snapshot, decision.step, decision.round, now=now)
+        reached = fire_step(session, incident, snapshot, decision.step, decision.round, now=now, targets=targets)
         state = rules.after_fire(snapshot, state, fired_at=now, reached_anyone=reached)
     save_state(incident, state)
 
@@ -223,10 +239,17 @@ def resolve_targets(session: Session, *, team_id: int, step: Step, now: datetime
 
 
 def fire_step(session: Session, incident: Incident, snapshot: Snapshot, index: int, round_: int, *,
-              now: datetime) -> bool:
-    """Write the outbox rows of step `index` of pass `round_`. Returns whether anyone could be paged."""
+              now: datetime, targets: dict | None = None) -> bool:
+    """Write the outbox rows of step `index` of pass `round_`. Returns whether anyone could be paged.
+
+    `targets` may cache resolved targets by (team, step) across incidents advanced at the same `now`."""
     step = snapshot.policy.steps[index]
-    resolved = resolve_targets(session, team_id=incident.team_id, step=step, now=now)
+    key = (incident.team_id, step.targets)
+    resolved = targets.get(key) if targets is not None else None
+    if resolved is None:
+        resolved = resolve_targets(session, team_id=incident.team_id, step=step, now=now)
+        if targets is not None:
+            targets[key] = resolved
     existing = set(session.execute(
         select(Notification.user_id, Notification.channel)
         .where(Notification.incident_id == incident.id, Notification.step == index, Notification.round == round_)

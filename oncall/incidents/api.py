@@ -12,7 +12,7 @@ from oncall.incidents.models import Incident, Integration
 from oncall.incidents.schemas import (
     AlertmanagerResultSchema, AlertmanagerSchema, IncidentCreateSchema, IncidentDetailSchema, IncidentListSchema,
     IncidentQuerySchema, IntegrationCreatedSchema, IntegrationCreateSchema, IntegrationListSchema,
-    IntegrationSchema, NoteSchema, TimelineEventSchema,
+    NoteSchema, TimelineEventSchema,
 )
 
 bp = Blueprint("incidents_api", __name__, url_prefix="/api/v1", description="Incidents and integrations")

@@ -12,11 +12,12 @@ At most one SMS per person per SMS_WINDOW: later ones wait for the window to pas
 as one digest (texts.sms_digest), so an alert storm does not flood anyone's phone.
 """
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,11 @@ log = logging.getLogger(__name__)
 
 SMS_WINDOW = timedelta(seconds=30)
 LEASE = timedelta(seconds=60)  # longer than any provider request may take (the gateway times out at 10 s)
+CONCURRENCY = 8  # provider requests in flight per dispatcher
+# Rows claimed at once: their lease must cover CLAIM / CONCURRENCY requests in a row, each up to the
+# gateway's 10 s timeout (4 x 10 s < LEASE).
+CLAIM = 32
+DIGEST_MAX = 200  # notifications one digest SMS may stand for (texts.sms_digest cuts the text to fit)
 MAX_ATTEMPTS = 5
 BACKOFF_FIRST, BACKOFF_MAX = timedelta(seconds=2), timedelta(minutes=2)
 
@@ -67,56 +73,105 @@ class _Job:
 
 
 def dispatch_due(session_factory: Callable[[], Session], notifier: Notifier, *, now: datetime, public_url: str,
-                 limit: int = 100, sms_window: timedelta = SMS_WINDOW, lease: timedelta = LEASE) -> int:
-    """Send what is due at `now`; returns how many notifications were handled (sent, failed or retried)."""
+                 limit: int = 100, sms_window: timedelta = SMS_WINDOW, lease: timedelta = LEASE,
+                 concurrency: int = CONCURRENCY, claim: int = CLAIM) -> int:
+    """Send what is due at `now`, at most `limit` notifications; returns how many were handled (sent, failed
+    or set to retry).
+
+    Rows are claimed `claim` at a time and sent `concurrency` in parallel, so an alert storm is not paged one
+    slow provider request after another."""
     public_url = public_url.rstrip("/")
     callback = f"{public_url}/twilio/status"
-    jobs = _claim(session_factory, now=now, public_url=public_url, limit=limit, sms_window=sms_window, lease=lease)
+    name = getattr(notifier, "name", "notifier")
+    # Rows written during this call (fallbacks of pages that just failed) wait for the next call: one call
+    # handles each row that was due when it started at most once.
+    with session_factory() as session:
+        newest = session.scalar(select(func.max(Notification.id))) or 0
     handled = 0
-    for job in jobs:
-        provider_id, error, transient = None, None, False
-        try:
-            if job.channel == SMS:
-                provider_id = notifier.send_sms(to=job.to, body=job.body, status_callback=callback)
+    pool: ThreadPoolExecutor | None = None
+    try:
+        while handled < limit:
+            jobs, touched = _claim(session_factory, now=now, public_url=public_url, newest=newest,
+                                   limit=min(claim, limit - handled), sms_window=sms_window, lease=lease)
+            if not touched:
+                break
+            if len(jobs) > 1:
+                pool = pool or ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="page")
+                outcomes = list(pool.map(lambda job: _send(notifier, job, callback), jobs))
             else:
-                provider_id = notifier.place_call(to=job.to, twiml=job.body, status_callback=callback)
-        except TransientDeliveryFailure as exc:
-            error, transient = str(exc), True
-        except DeliveryFailed as exc:
-            error = str(exc)
-        except Exception as exc:  # a notifier bug must not lose the page: treat it as worth retrying
-            log.exception("notifier %s raised unexpectedly", getattr(notifier, "name", notifier))
-            error, transient = f"{type(exc).__name__}: {exc}", True
+                outcomes = [_send(notifier, job, callback) for job in jobs]
+            handled += _record_all(session_factory, list(zip(jobs, outcomes)), notifier_name=name, now=now)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+    return handled
+
+
+def _record_all(session_factory, results: list, *, notifier_name: str, now: datetime) -> int:
+    """Store the outcomes of a claim's requests: together, or one transaction each if that fails, so one bad
+    record cannot undo the others. Recorded in this thread: the session factory may be bound to a single
+    connection (tests)."""
+    def record(session, job, outcome):
+        provider_id, error, transient = outcome
+        _record(session, job, notifier_name=notifier_name, provider_id=provider_id, error=error,
+                transient=transient, now=now)
+
+    try:
+        with session_factory.begin() as session:
+            for job, outcome in results:
+                record(session, job, outcome)
+        return sum(len(job.attempts) for job, _ in results)
+    except Exception:
+        log.warning("recording %s outcomes together failed; recording them one by one", len(results), exc_info=True)
+    handled = 0
+    for job, outcome in results:
         try:
             with session_factory.begin() as session:
-                _record(session, job, notifier_name=getattr(notifier, "name", "notifier"), provider_id=provider_id,
-                        error=error, transient=transient, now=now)
+                record(session, job, outcome)
         except Exception:
-            # The page went out (or not) but the outcome is not stored: the lease will run out and the page may be
-            # sent again, which beats losing it.
+            # Sent (or not) but not stored: the lease runs out and the page may go again, which beats losing it.
             log.exception("could not record the outcome of notifications %s", list(job.attempts))
             continue
         handled += len(job.attempts)
     return handled
 
 
+def _send(notifier: Notifier, job: "_Job", callback: str) -> tuple[str | None, str | None, bool]:
+    """(provider id, error, transient) of one provider request. Never raises."""
+    try:
+        if job.channel == SMS:
+            return notifier.send_sms(to=job.to, body=job.body, status_callback=callback), None, False
+        return notifier.place_call(to=job.to, twiml=job.body, status_callback=callback), None, False
+    except TransientDeliveryFailure as exc:
+        return None, str(exc), True
+    except DeliveryFailed as exc:
+        return None, str(exc), False
+    except Exception as exc:  # a notifier bug must not lose the page: treat it as worth retrying
+        log.exception("notifier %s raised unexpectedly", getattr(notifier, "name", notifier))
+        return None, f"{type(exc).__name__}: {exc}", True
+
+
 # --- 1. claim ---------------------------------------------------------------------------------------------
 
+def _due(now: datetime):
+    # `sending` rows whose lease ran out are due again: the worker that claimed them is gone.
+    return select(Notification).where(Notification.state.in_((PENDING, SENDING)), Notification.next_attempt_at <= now)
+
+
 def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_window: timedelta,
-           lease: timedelta) -> list[_Job]:
+           lease: timedelta, newest: int | None = None) -> tuple[list[_Job], int]:
+    """Lock up to `limit` due rows (with ids up to `newest`) and turn them into provider requests.
+    Returns (jobs, rows touched)."""
     with session_factory.begin() as session:
+        due = _due(now) if newest is None else _due(now).where(Notification.id <= newest)
         rows = list(session.scalars(
-            select(Notification)
-            .where(Notification.state.in_((PENDING, SENDING)), Notification.next_attempt_at <= now)
-            .order_by(Notification.next_attempt_at, Notification.id)
-            .limit(limit)
+            due.order_by(Notification.next_attempt_at, Notification.id).limit(limit)
             .with_for_update(skip_locked=True)
         ))
         if not rows:
-            return []
-        incidents = {i.id: i for i in session.scalars(select(Incident).where(
-            Incident.id.in_({r.incident_id for r in rows})))}
-        users = {u.id: u for u in session.scalars(select(User).where(User.id.in_({r.user_id for r in rows})))}
+            return [], 0
+        incidents = _by_id(session, Incident, {r.incident_id for r in rows})
+        users = _by_id(session, User, {r.user_id for r in rows})
 
         jobs: list[_Job] = []
         sms_by_user: dict[int, list[Notification]] = {}
@@ -150,6 +205,17 @@ def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_w
                 for row in user_rows:
                     row.next_attempt_at = window.last_sent_at + sms_window
                 continue
+            # Everything else due for this person goes in the same SMS, not just what this claim picked up.
+            more = list(session.scalars(
+                _due(now).where(Notification.user_id == user_id, Notification.channel == SMS,
+                                Notification.id.not_in([r.id for r in user_rows]))
+                .order_by(Notification.id).limit(DIGEST_MAX).with_for_update(skip_locked=True)))
+            incidents |= _by_id(session, Incident, {r.incident_id for r in more} - set(incidents))
+            for row in more:
+                if incidents[row.incident_id].status != TRIGGERED:
+                    row.state = CANCELLED
+                else:
+                    user_rows.append(row)
             before, window.last_sent_at = window.last_sent_at, now
             for row in user_rows:
                 _lease(row, now, lease)
@@ -157,7 +223,11 @@ def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_w
             pages = list({r.incident_id: incidents[r.incident_id] for r in user_rows}.values())
             jobs.append(_Job(SMS, user_id, user.name, user.phone, {r.id: r.attempts for r in user_rows},
                              _sms_body(pages, public_url), [i.id for i in pages], window_before=before))
-        return sorted(jobs, key=lambda job: min(job.attempts))  # oldest first: an SMS before its call
+        return sorted(jobs, key=lambda job: min(job.attempts)), len(rows)  # oldest first: an SMS before its call
+
+
+def _by_id(session: Session, model, ids: set[int]) -> dict:
+    return {obj.id: obj for obj in session.scalars(select(model).where(model.id.in_(ids)))} if ids else {}
 
 
 def _lease(row: Notification, now: datetime, lease: timedelta) -> None:
@@ -316,12 +386,3 @@ def record_delivery_status(session: Session, *, provider_id: str, status: str, n
     session.flush()
     return True
 
-
-def pending_count(session: Session, incident_ids: Iterable[int] | None = None) -> int:
-    """How many pages are still to be sent (for health checks and tests)."""
-    from sqlalchemy import func
-
-    query = select(func.count()).select_from(Notification).where(Notification.state.in_((PENDING, SENDING)))
-    if incident_ids is not None:
-        query = query.where(Notification.incident_id.in_(list(incident_ids)))
-    return session.scalar(query)

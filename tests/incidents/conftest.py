@@ -1,6 +1,7 @@
 """Fixtures for incidents, escalation and the outbox: a fake notifier, a team with two rotations, a clock.
 
 Also imported by tests/escalation and tests/paging/test_outbox*.py."""
+import threading
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
@@ -35,16 +36,19 @@ class FakeNotifier:
         self.fail_with: dict[str, list[Exception]] = {}
         self.fail_always: dict[str, Exception] = {}
         self._n = 0
+        self._lock = threading.Lock()  # the outbox sends several pages in parallel
 
     def _send(self, channel: str, to: str, body: str, status_callback: str | None) -> str:
-        if to in self.fail_always:
-            raise self.fail_always[to]
-        if self.fail_with.get(to):
-            raise self.fail_with[to].pop(0)
-        self._n += 1
-        provider_id = f"{'SM' if channel == 'sms' else 'CA'}{self._n:032x}"
-        self.sent.append({"id": provider_id, "channel": channel, "to": to, "body": body, "callback": status_callback})
-        return provider_id
+        with self._lock:
+            if to in self.fail_always:
+                raise self.fail_always[to]
+            if self.fail_with.get(to):
+                raise self.fail_with[to].pop(0)
+            self._n += 1
+            provider_id = f"{'SM' if channel == 'sms' else 'CA'}{self._n:032x}"
+            self.sent.append({"id": provider_id, "channel": channel, "to": to, "body": body,
+                              "callback": status_callback})
+            return provider_id
 
     def send_sms(self, *, to: str, body: str, status_callback: str | None = None) -> str:
         return self._send("sms", to, body, status_callback)
@@ -54,6 +58,13 @@ class FakeNotifier:
 
     def to(self, phone: str) -> list[dict]:
         return [s for s in self.sent if s["to"] == phone]
+
+    def by_channel(self) -> dict[str, list[dict]]:
+        """Pages sent in one dispatch go out in parallel, so tests look them up rather than rely on order."""
+        result: dict[str, list[dict]] = {}
+        for page in self.sent:
+            result.setdefault(page["channel"], []).append(page)
+        return result
 
 
 @dataclass

@@ -23,7 +23,7 @@ def test_pages_are_sent_after_commit_with_the_contract_texts(world, notifier):
     page_primary(world, channels=("sms", "voice"))
     incident = world.open("SEV2", links={"runbook": "https://runbooks.example.com/checkout"})
     assert world.dispatch(T0) == 2
-    sms, call = notifier.sent
+    [sms], [call] = notifier.by_channel()["sms"], notifier.by_channel()["voice"]
     assert sms["to"] == world.phone("alice") and sms["channel"] == "sms"
     assert sms["body"].startswith("[SEV2] Checkout errors")
     assert "https://runbooks.example.com/checkout" in sms["body"]
@@ -122,6 +122,9 @@ def test_opting_out_after_the_page_was_queued_calls_instead(world, notifier, ses
     world.dispatch(T0)
     world.dispatch(T0 + SECOND)
     assert [(s["channel"], s["to"]) for s in notifier.sent] == [("voice", world.phone("alice"))]
+    sms, call = world.notifications(incident.id)
+    assert (sms.state, call.fallback_of_id) == ("failed", sms.id)
+    assert "opted out of SMS" in sms.last_error
 
 
 # --- status callbacks ----------------------------------------------------------------------------------------
@@ -211,8 +214,8 @@ def test_a_page_claimed_by_a_worker_that_died_is_sent_after_its_lease(world, not
     page_primary(world)
     incident = world.open("SEV2")
     # A worker claims the page and dies before sending or recording anything.
-    jobs = outbox._claim(world.sessions, now=T0, public_url=PUBLIC_URL, limit=10, sms_window=outbox.SMS_WINDOW,
-                         lease=timedelta(seconds=60))
+    jobs, _ = outbox._claim(world.sessions, now=T0, public_url=PUBLIC_URL, limit=10, sms_window=outbox.SMS_WINDOW,
+                            lease=timedelta(seconds=60))
     assert len(jobs) == 1
     assert world.dispatch(T0 + timedelta(seconds=59)) == 0
     assert world.dispatch(T0 + timedelta(seconds=60)) == 1
@@ -224,8 +227,8 @@ def test_a_page_claimed_by_a_worker_that_died_is_sent_after_its_lease(world, not
 def test_an_outcome_for_a_lease_taken_over_is_not_recorded_twice(world, notifier):
     page_primary(world)
     incident = world.open("SEV2")
-    slow = outbox._claim(world.sessions, now=T0, public_url=PUBLIC_URL, limit=10, sms_window=outbox.SMS_WINDOW,
-                         lease=timedelta(seconds=60))
+    slow, _ = outbox._claim(world.sessions, now=T0, public_url=PUBLIC_URL, limit=10, sms_window=outbox.SMS_WINDOW,
+                            lease=timedelta(seconds=60))
     world.dispatch(T0 + timedelta(minutes=2))  # another worker takes over after the lease
     with world.sessions.begin() as s:
         outbox._record(s, slow[0], notifier_name="fake", provider_id="SMlate", error=None, transient=False,
@@ -268,6 +271,35 @@ def test_calls_are_never_held_back_by_the_sms_window(world, notifier):
     world.open("SEV2", title="Second", at=T0 + SECOND)
     world.dispatch(T0 + SECOND)
     assert [s["channel"] for s in notifier.sent] == ["voice", "voice"]
+
+
+def test_everything_due_for_a_person_goes_into_one_digest_whatever_the_claim_size(world, notifier):
+    page_primary(world)
+    world.open("SEV2")
+    world.dispatch(T0)
+    codes = {world.open("SEV2", title=f"Storm {i}", at=T0 + SECOND).code for i in range(6)}
+    world.dispatch(T0 + SECOND, claim=2)  # claims two rows at a time; all six wait for the window
+    world.dispatch(T0 + 30 * SECOND, claim=2)
+    assert len(notifier.sent) == 2
+    digest = notifier.sent[1]["body"]
+    assert digest.startswith("6 incidents need you:") and all(f"{code}: [SEV2]" in digest for code in codes)
+
+
+def test_pages_due_together_are_sent_in_parallel(world, notifier, monkeypatch):
+    import time
+
+    world.set_policy("SEV1", [{"delay_minutes": 0, "targets": [{"type": "team"}], "channels": ["voice"]}])
+    world.open("SEV1")
+    real = notifier.place_call
+
+    def slow_call(**kwargs):
+        time.sleep(0.2)
+        return real(**kwargs)
+
+    monkeypatch.setattr(notifier, "place_call", slow_call)
+    started = time.monotonic()
+    assert world.dispatch(T0) == 5
+    assert time.monotonic() - started < 0.6  # five calls of 0.2 s each, not one after the other
 
 
 def test_a_failed_sms_does_not_use_up_the_window(world, notifier):

@@ -1,0 +1,160 @@
+"""The worker: its jobs in-process, `oncall worker` as a process, and the worker inside `oncall run`."""
+import json
+import socket
+import time
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from flask_migrate import upgrade
+
+from oncall import create_app
+from oncall.clock import utcnow
+from oncall.db import get_engine, get_sessionmaker
+from oncall.paging.console import ConsoleNotifier, FileNotifier
+from oncall.paging.dispatch import notifier_from_config
+from oncall.people.service import ensure_user
+from oncall.people.tokens import create_api_token
+from oncall.worker import Worker
+from tests.escalation import processes
+from tests.incidents.conftest import rotation
+
+
+def test_run_once_fires_due_steps_and_sends_their_pages(app, world, notifier):
+    world.set_policy("SEV2", [
+        {"delay_minutes": 0, "targets": [rotation(world.primary_id)], "channels": ["sms"]},
+        {"delay_minutes": 1, "targets": [rotation(world.secondary_id)], "channels": ["voice"]},
+    ])
+    incident = world.open("SEV2", at=utcnow() - timedelta(minutes=5))
+    worker = Worker(app, notifier)
+    assert worker.run_once() == (1, 2)
+    assert sorted((s["channel"], s["to"]) for s in notifier.sent) == [("sms", world.phone("alice")),
+                                                                      ("voice", world.phone("carol"))]
+    assert {n.state for n in world.notifications(incident.id)} == {"sent"}
+    assert worker.run_once() == (0, 0)
+
+
+@pytest.mark.parametrize("config,kind", [
+    ({}, ConsoleNotifier),
+    ({"NOTIFIER": "console", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM_NUMBER": "+1"},
+     ConsoleNotifier),
+    ({"NOTIFIER": "file:/tmp/pages.jsonl"}, FileNotifier),
+])
+def test_the_notifier_follows_configuration(config, kind):
+    assert isinstance(notifier_from_config(config), kind)
+
+
+def test_twilio_credentials_select_the_gateway():
+    gateway = notifier_from_config({"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "secret",
+                                    "TWILIO_FROM_NUMBER": "+15005550006"})
+    assert gateway.name == "twilio"
+    gateway.close()
+
+
+@pytest.mark.parametrize("config", [{"NOTIFIER": "pigeon"}, {"NOTIFIER": "twilio"}])
+def test_impossible_notifier_settings_are_refused(config):
+    with pytest.raises(ValueError):
+        notifier_from_config(config)
+
+
+def test_console_notifier_prints_pages(capsys):
+    provider_id = ConsoleNotifier().send_sms(to="+14155550101", body="[SEV1] Down\nReply 1234A to ack")
+    out = capsys.readouterr().out
+    assert provider_id.startswith("console-") and provider_id in out
+    assert "SMS to +14155550101" in out and "Reply 1234A to ack" in out
+
+
+# --- real processes on SQLite ------------------------------------------------------------------------------
+
+@pytest.fixture()
+def sqlite_app(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'oncall.db'}", "PUBLIC_URL": "https://oncall.example.com"})
+    with app.app_context():
+        upgrade(revision="heads")
+    yield app
+    get_engine(app).dispose()
+
+
+def _seed(app, *, incident_at=None) -> str:
+    """A team of one with a phone, its admin's API token; optionally an incident opened at `incident_at`."""
+    from oncall.incidents.service import create_incident
+    from oncall.people import service as people
+
+    with get_sessionmaker(app).begin() as session:
+        admin = ensure_user(session, email="admin@example.com", admin=True)
+        token = create_api_token(session, user=admin)
+        user = people.create_user(session, name="Pat", email="pat@example.com", phone="+14155550199",
+                                  time_zone="UTC")
+        team = people.create_team(session, name="Ops", slug="ops", time_zone="UTC")
+        people.set_members(session, team, user_ids=[user.id], admin_ids=[])
+        if incident_at is not None:
+            create_incident(session, team_id=team.id, severity="SEV1", title="Disk full", now=incident_at)
+    return token
+
+
+@pytest.mark.slow
+def test_oncall_worker_once_sends_what_is_due(sqlite_app, tmp_path):
+    _seed(sqlite_app, incident_at=utcnow())
+    pages = tmp_path / "pages.jsonl"
+    env = processes.env_for(sqlite_app.config["DATABASE_URL"], pages)
+    import subprocess
+
+    done = subprocess.run([processes.ONCALL, "worker", "--once"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "escalated 0 incident(s), handled 2 notification(s)"
+    assert sorted((p["channel"], p["to"]) for p in processes.read_pages(pages)) == [("sms", "+14155550199"),
+                                                                                   ("voice", "+14155550199")]
+
+
+@pytest.mark.slow
+def test_oncall_worker_runs_until_sigterm(sqlite_app, tmp_path):
+    pages = tmp_path / "pages.jsonl"
+    env = processes.env_for(sqlite_app.config["DATABASE_URL"], pages)
+    worker = processes.start(["worker"], env, tmp_path / "worker.log")
+    try:
+        _seed(sqlite_app, incident_at=utcnow())
+        processes.wait_for(lambda: len(processes.read_pages(pages)) == 2, timeout=20, what="two pages")
+    finally:
+        assert processes.stop(worker) == 0
+    assert "worker" in (tmp_path / "worker.log").read_text()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_the_web_process_runs_the_worker_when_asked(sqlite_app, tmp_path):
+    """The quick start: one `oncall run` process on SQLite pages with nothing else started."""
+    token = _seed(sqlite_app)
+    pages, port = tmp_path / "pages.jsonl", _free_port()
+    env = processes.env_for(sqlite_app.config["DATABASE_URL"], pages, RUN_WORKER_IN_WEB="true")
+    web = processes.start(["run", "--port", str(port)], env, tmp_path / "web.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        processes.wait_for(lambda: _get(f"{base}/healthz"), timeout=20, what="the web server")
+        body = json.dumps({"team_id": 1, "severity": "SEV1", "title": "Checkout down"}).encode()
+        request = urllib.request.Request(f"{base}/api/v1/incidents", data=body, method="POST", headers={
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        started = time.time()
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+        sent = processes.wait_for(lambda: len(processes.read_pages(pages)) == 2 and processes.read_pages(pages),
+                                  timeout=5, what="the SMS and the call")
+        # The web nudges its in-process dispatcher: the pages go out well within a second.
+        assert all(page["at"] - started < 1.0 for page in sent)
+        assert sorted(page["channel"] for page in sent) == ["sms", "voice"]
+        assert all("Checkout down" in page["body"] for page in sent)
+    finally:
+        processes.stop(web)
+
+
+def _get(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
