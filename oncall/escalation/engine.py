@@ -2,15 +2,18 @@
 applies it (pages a step by writing outbox rows, holds SEV4 for business hours, ends the policy).
 
 All state is in the incidents table (next_step, round, next_step_at), so a killed worker loses nothing and
-any number of workers can run: each incident is claimed with FOR NO KEY UPDATE SKIP LOCKED, in its own
-transaction, so one bad incident cannot block the others. Pages are sent later by paging/outbox.py.
+any number of workers can run: due incidents are claimed with FOR NO KEY UPDATE SKIP LOCKED, a small batch
+per transaction, and a batch that fails is redone one incident per transaction so that one bad incident
+cannot block the others. Pages are written here, in the same transaction, and sent by paging/outbox.py.
 """
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from oncall.escalation import policy as rules
@@ -76,6 +79,12 @@ def _one_by_one(sessions, ids: list[int], *, now: datetime, failed: set[int]) ->
                 if claimed:
                     advance(session, claimed[0], now=now)
                     done += 1
+        except OperationalError:
+            # A lock conflict (SQLite: another connection wrote first) or a lost connection, not a bad incident:
+            # skipped for this tick, the next one retries.
+            log.warning("escalating incident %s hit a database conflict; retrying next tick", incident_id,
+                        exc_info=True)
+            failed.add(incident_id)
         except Exception:
             log.exception("escalating incident %s failed; retrying in %s", incident_id, RETRY_AFTER_ERROR)
             failed.add(incident_id)
@@ -158,9 +167,7 @@ def advance(session: Session, incident: Incident, *, now: datetime, hold: bool =
     save_state(incident, state)
 
 
-def _zone(snapshot: Snapshot):
-    from zoneinfo import ZoneInfo
-
+def _zone(snapshot: Snapshot) -> ZoneInfo:
     return ZoneInfo(snapshot.business_hours.time_zone)
 
 

@@ -1,5 +1,5 @@
 """Request and response shapes of escalation policies."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from oncall.escalation.policy import CHANNELS, MAX_DELAY_MINUTES, MAX_REPEAT, MAX_STEPS, MAX_TARGETS, TARGET_TYPES, TEAM
 from oncall.schedules.schemas import UTCDateTime
@@ -29,6 +29,15 @@ class StepSchema(Schema):
 
 class PolicySchema(Schema):
     """PUT body: {"repeat": 2, "steps": [{"delay_minutes": 0, "targets": [...], "channels": [...]}, ...]}."""
+
+    READ_ONLY = ("team_id", "severity", "source", "updated_at")
+
+    @pre_load
+    def _drop_read_only(self, data, **_):
+        # What GET returns may be PUT back as it is: the read-only keys are ignored, any other unknown key is not.
+        if isinstance(data, dict):
+            data = {k: v for k, v in data.items() if k not in self.READ_ONLY}
+        return data
 
     team_id = fields.Integer(dump_only=True)
     severity = fields.String(dump_only=True)

@@ -161,7 +161,7 @@ def _due(now: datetime):
 def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_window: timedelta,
            lease: timedelta, newest: int | None = None) -> tuple[list[_Job], int]:
     """Lock up to `limit` due rows (with ids up to `newest`) and turn them into provider requests.
-    Returns (jobs, rows touched)."""
+    Returns (jobs, rows dealt with: sent, cancelled, failed or deferred)."""
     with session_factory.begin() as session:
         due = _due(now) if newest is None else _due(now).where(Notification.id <= newest)
         rows = list(session.scalars(
@@ -196,10 +196,12 @@ def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_w
                     incident, public_url), [incident.id]))
 
         windows = _lock_windows(session, sorted(sms_by_user))
+        untouched = 0
         for user_id, user_rows in sms_by_user.items():
             window = windows.get(user_id)
             if window is None:
                 # Another worker is deciding for this person right now; these rows are looked at next time.
+                untouched += len(user_rows)
                 continue
             if window.last_sent_at is not None and now < window.last_sent_at + sms_window:
                 for row in user_rows:
@@ -223,7 +225,8 @@ def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_w
             pages = list({r.incident_id: incidents[r.incident_id] for r in user_rows}.values())
             jobs.append(_Job(SMS, user_id, user.name, user.phone, {r.id: r.attempts for r in user_rows},
                              _sms_body(pages, public_url), [i.id for i in pages], window_before=before))
-        return sorted(jobs, key=lambda job: min(job.attempts)), len(rows)  # oldest first: an SMS before its call
+        # Oldest first: an SMS before its call.
+        return sorted(jobs, key=lambda job: min(job.attempts)), len(rows) - untouched
 
 
 def _by_id(session: Session, model, ids: set[int]) -> dict:

@@ -47,6 +47,18 @@ def test_put_then_get_round_trips(api, make_team, make_rotation, make_user):
     assert [p["source"] for p in others] == ["default", "team", "default", "default"]
 
 
+def test_what_get_returns_can_be_put_back(api, make_team, make_rotation):
+    team = make_team()
+    make_rotation(team_id=team["id"])
+    body = api.get(f"/api/v1/teams/{team['id']}/escalation-policies/SEV1").json
+    body["repeat"] = 1
+    response = api.put(f"/api/v1/teams/{team['id']}/escalation-policies/SEV1", json=body)
+    assert response.status_code == 200, response.json
+    assert response.json["steps"] == body["steps"] and response.json["source"] == "team"
+    typo = api.put(f"/api/v1/teams/{team['id']}/escalation-policies/SEV1", json=body | {"repeats": 2})
+    assert typo.status_code == 422 and typo.json["error"]["fields"] == {"repeats": ["Unknown field."]}
+
+
 def _step(**overrides):
     return {"delay_minutes": 0, "targets": [{"type": "team"}], "channels": ["sms"]} | overrides
 

@@ -278,3 +278,25 @@ def test_tick_in_a_given_session_leaves_the_commit_to_the_caller(world, session)
     assert engine.tick(session, now=T0 + minutes(5)) == 1
     session.rollback()
     assert world.pages(incident.id, step=1) == []
+
+
+def test_a_database_conflict_is_retried_next_tick_without_postponing(world, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    three_steps(world)
+    incident = world.open("SEV2")
+    real = engine.fire_step
+    # Conflicts in the batch and again when redone alone: given up for this tick only.
+    conflicts = iter([OperationalError("UPDATE incidents", {}, Exception("database is locked"))] * 2)
+
+    def fire_step(*args, **kwargs):
+        error = next(conflicts, None)
+        if error is not None:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "fire_step", fire_step)
+    assert world.tick(T0 + minutes(5)) == 0
+    assert world.incident(incident.id).next_step_at == T0 + minutes(5)  # not pushed back
+    assert world.tick(T0 + minutes(5) + timedelta(seconds=1)) == 1
+    assert world.pages(incident.id, step=1)
