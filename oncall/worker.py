@@ -42,7 +42,7 @@ class _QuietOverlaps(logging.Filter):
         return "maximum number of running instances reached" not in record.getMessage()
 
 
-logging.getLogger("apscheduler.scheduler").addFilter(_QuietOverlaps())
+_QUIET = _QuietOverlaps()
 
 
 class Worker:
@@ -92,6 +92,7 @@ class Worker:
     # --- scheduling -------------------------------------------------------------------------------------
 
     def schedule(self, scheduler: BaseScheduler) -> BaseScheduler:
+        logging.getLogger("apscheduler.scheduler").addFilter(_QUIET)  # the same filter once, however often
         now = datetime.now(timezone.utc)
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None, "replace_existing": True}
         scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id=TICK_JOB, next_run_time=now, **common)
