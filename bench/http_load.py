@@ -77,7 +77,7 @@ def seed_team(url: str, *, overrides: int = 200, time_off: int = 50) -> dict:
     app = create_app({"DATABASE_URL": url})
     now = datetime.now(UTC)
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         with get_sessionmaker().begin() as session:
             users = [people.create_user(session, name=f"Engineer {i}", email=f"e{i}@example.com",
                                         phone=f"+1415555{i:04d}", time_zone="America/New_York") for i in range(8)]

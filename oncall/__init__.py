@@ -45,6 +45,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'oncall.db'}"
     app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
+    app.json.sort_keys = False  # keep fields in schema order: id first, as people read them
 
     # Before any blueprint: every <int:id> in a URL is bounded to the databases' integer range.
     app.url_map.converters["int"] = IdConverter
@@ -61,11 +62,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_error_handlers(app)
     auth.init_app(app)
 
+    from oncall.escalation.api import bp as escalation_api
+    from oncall.feeds.api import bp as feeds_api, calendars as calendar_feeds
+    from oncall.handoffs.api import bp as handoffs_api
+    from oncall.incidents.api import bp as incidents_api
     from oncall.people.api import bp as people_api
     from oncall.schedules.api import bp as schedules_api
 
-    for blueprint in (people_api, schedules_api):
+    for blueprint in (people_api, schedules_api, handoffs_api, escalation_api, incidents_api, feeds_api):
         api.register_blueprint(blueprint)
+    # The feeds themselves live outside /api/v1: their secret URL is the credential, so bearer auth does not apply.
+    app.register_blueprint(calendar_feeds)
 
     # Twilio's webhooks are plain Flask (no bearer auth, not in the OpenAPI document): they check Twilio's
     # signature instead, and as form posts from Twilio rather than a browser they must skip CSRF checks.
@@ -74,6 +81,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(twilio_webhooks)
     if "csrf" in app.extensions:  # Flask-WTF's CSRFProtect, when it is set up before this point
         app.extensions["csrf"].exempt(twilio_webhooks)
+
+    # The web interface: session sign-in, and CSRF on every form outside /api/, /twilio/ and /calendars/.
+    from oncall import web
+
+    web.init_app(app)
+
+    if app.config.get("RUN_WORKER_IN_WEB") and not app.testing:
+        from oncall import worker
+
+        worker.install_in_web(app)  # escalation and paging jobs in this process, from its first request
 
     @app.get("/healthz")
     def healthz():

@@ -20,7 +20,7 @@ def main():
 def _upgrade_database() -> None:
     from flask_migrate import upgrade
 
-    upgrade(revision="heads")
+    upgrade()
 
 
 @main.command("run")
@@ -47,7 +47,29 @@ def run_command(host: str, port: int, demo: bool):
         click.echo(f"API token for alice@example.com (admin): {token}")
         click.echo(f"Try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/teams/1/oncall")
         app.config["RUN_WORKER_IN_WEB"] = True
+    if app.config.get("RUN_WORKER_IN_WEB"):
+        from oncall import worker
+
+        worker.start_in_web(app)
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Do what is due now, then exit (instead of running until SIGTERM).")
+@with_appcontext
+def worker_command(once: bool):
+    """Run the escalation engine and notification dispatch (any number of these may run on PostgreSQL)."""
+    import logging
+
+    from oncall import worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = current_app._get_current_object()
+    if once:
+        fired, handled = worker.Worker(app).run_once()
+        click.echo(f"escalated {fired} incident(s), handled {handled} notification(s)")
+        return
+    worker.run_forever(app)
 
 
 @main.command("demo")

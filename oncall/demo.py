@@ -62,7 +62,9 @@ def load_demo(session: Session, *, now: datetime) -> bool:
     schedules.add_time_off(session, user_id=frank.id, start_at=day + timedelta(days=1),
                            end_at=day + timedelta(days=3), reason="Conference", now=now)
     session.flush()
-    del secondary
+    from oncall.web.demo import load_web_demo
+
+    load_web_demo(session, now=now, users=users, payments=payments, platform=platform, handoff_rotation=secondary)
     return True
 
 

@@ -1,3 +1,9 @@
 """Imports every domain's models so Base.metadata knows all tables (Alembic, tests)."""
 from oncall.people.models import ApiToken, Team, TeamMember, User  # noqa: F401
 from oncall.schedules.models import Override, Rotation, RotationParticipant, RotationVersion, TimeOff  # noqa: F401
+from oncall.feeds.models import CalendarFeed  # noqa: F401
+from oncall.escalation.models import EscalationPolicy  # noqa: F401
+from oncall.incidents.models import Incident, Integration, TimelineEvent  # noqa: F401
+from oncall.paging.models import Notification, SmsWindow  # noqa: F401
+from oncall.handoffs.models import Handoff, HandoffReminder, WatchItem  # noqa: F401
+from oncall.web.models import LoginFailure  # noqa: F401

@@ -51,7 +51,7 @@ def _migrated_app(database_url):
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "PUBLIC_URL": "https://oncall.example.com",
                       "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True})
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
     yield app
     get_engine(app).dispose()
 

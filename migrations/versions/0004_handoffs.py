@@ -1,7 +1,7 @@
 """handoffs, watch items, handoff reminders and sign-in throttling (issue #5)
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import oncall.db
 
 
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 # No foreign key to incidents: handoffs snapshot incidents as JSON, so this revision needs only 0001.
 depends_on = None

@@ -34,7 +34,7 @@ def server(tmp_path_factory):
     db = tmp_path_factory.mktemp("browser") / "oncall.db"
     app = create_app({"DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "browser-test", "PUBLIC_URL": "http://127.0.0.1"})
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{httpd.server_port}"
     app.config["PUBLIC_URL"] = base

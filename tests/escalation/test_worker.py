@@ -70,7 +70,7 @@ def test_console_notifier_prints_pages(capsys):
 def sqlite_app(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'oncall.db'}", "PUBLIC_URL": "https://oncall.example.com"})
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
     yield app
     get_engine(app).dispose()
 
