@@ -89,12 +89,42 @@ def init_app(app: Flask) -> _MigrateTarget:
     app.extensions["oncall_db"] = {"engine": engine, "sessions": sessions}
 
     @app.teardown_appcontext
-    def _close_session(_exc):
+    def _close_session(exc):
         session = g.pop("db_session", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
+            if exc is None and not session.info.get("wrote") and session.in_transaction():
+                # A read-only request: end it with COMMIT, since psycopg drops its prepared statements on
+                # ROLLBACK and every request would be planned afresh. Anything written and not committed
+                # by the view is still rolled back by close().
+                session.commit()
+        finally:
             session.close()
 
     return _MigrateTarget(app)
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_writes(session: Session, _context) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _remember_statement_writes(state) -> None:
+    # Bulk UPDATE/DELETE/INSERT through session.execute() write without a flush.
+    if not state.is_select:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_writes(session: Session) -> None:
+    session.info.pop("wrote", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_writes(session: Session) -> None:
+    session.info.pop("wrote", None)
 
 
 def get_sessionmaker(app: Flask | None = None) -> sessionmaker:

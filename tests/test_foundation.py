@@ -1,6 +1,8 @@
 """Health, OpenAPI, authentication and the error shape."""
 import pytest
 
+from oncall.clock import utcnow
+
 
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
@@ -56,3 +58,23 @@ def test_text_no_database_can_store_is_refused(api, name):
     response = api.post("/api/v1/users", data=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     assert "name" in response.json["error"]["fields"]
+
+
+def test_request_teardown_commits_reads_but_never_unfinished_writes(app, session):
+    """Read-only transactions end with COMMIT (psycopg keeps its prepared statements); a request that wrote
+    and did not commit (a handled error after a flush) is still rolled back."""
+    from sqlalchemy import select
+
+    from oncall.db import get_session
+    from oncall.people.models import User
+
+    with app.app_context():
+        s = get_session()
+        s.add(User(name="Ghost", email="ghost@example.com", time_zone="UTC"))
+        s.flush()
+    with app.app_context():
+        s = get_session()
+        s.execute(User.__table__.insert().values(name="Bulk", email="bulk@example.com", time_zone="UTC",
+                                                  is_admin=False, sms_opted_out=False, created_at=utcnow()))
+    found = session.scalars(select(User.email).where(User.email.in_(["ghost@example.com", "bulk@example.com"])))
+    assert list(found) == []

@@ -2,6 +2,7 @@
 from flask_smorest import Blueprint
 from sqlalchemy import exists, select
 
+from oncall.clock import utcnow
 from oncall.auth import current_user, require_admin, require_team_admin
 from oncall.db import get_session
 from oncall.errors import Conflict, Forbidden
@@ -55,13 +56,17 @@ def update_user(data, user_id: int):
 @bp.response(204)
 def delete_user(user_id: int):
     """Delete a user who is in no rotation (administrators only)."""
-    from oncall.schedules.models import RotationParticipant
+    from oncall.schedules.models import Override, RotationParticipant
+    from oncall.schedules.service import touch_rotations
 
     require_admin(current_user())
     session = get_session()
     user = service.get_user(session, user_id)
     if session.scalar(select(exists().where(RotationParticipant.user_id == user_id))):
         raise Conflict("this user is a participant of a rotation; remove them from it first")
+    # Their overrides go with them: the rotations they covered change, so caches and feeds must see it.
+    touch_rotations(session, list(session.scalars(select(Override.rotation_id).where(Override.user_id == user_id)
+                                                  .distinct())), utcnow())
     session.delete(user)
     session.commit()
 

@@ -111,3 +111,21 @@ def test_members_must_exist(api, make_team):
 
 def test_missing_team_is_404(api):
     assert api.get("/api/v1/teams/424242").status_code == 404
+
+
+def test_deleting_a_user_removes_their_overrides_from_the_schedule(api, make_rotation, make_user):
+    rotation = make_rotation(participants=2)
+    cover = make_user()
+    api.post(f"/api/v1/rotations/{rotation['id']}/overrides",
+             json={"user_id": cover["id"], "start": "2026-03-03T00:00:00Z", "end": "2026-03-04T00:00:00Z"})
+    at = {"at": "2026-03-03T12:00:00Z"}
+    assert api.get(f"/api/v1/rotations/{rotation['id']}/oncall", query_string=at).json["user_id"] == cover["id"]
+    assert api.delete(f"/api/v1/users/{cover['id']}").status_code == 204
+    after = api.get(f"/api/v1/rotations/{rotation['id']}/oncall", query_string=at).json
+    assert after["user_id"] in rotation["participant_ids"] and after["source"] == "rotation"
+
+
+def test_a_rotation_participant_cannot_be_deleted(api, make_rotation):
+    rotation = make_rotation(participants=1)
+    response = api.delete(f"/api/v1/users/{rotation['participant_ids'][0]}")
+    assert response.status_code == 409
