@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
-from datetime import date, datetime, time as wall, timedelta, timezone
+from datetime import datetime, time as wall, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -56,8 +56,8 @@ def update_user(data, user_id: int):
 @bp.response(204)
 def delete_user(user_id: int):
     """Delete a user who is in no rotation (administrators only)."""
-    from oncall.schedules.models import Override, RotationParticipant
-    from oncall.schedules.service import touch_rotations
+    from oncall.schedules.models import RotationParticipant
+    from oncall.schedules.service import touch_rotations_of_user
 
     require_admin(current_user())
     session = get_session()
@@ -65,8 +65,7 @@ def delete_user(user_id: int):
     if session.scalar(select(exists().where(RotationParticipant.user_id == user_id))):
         raise Conflict("this user is a participant of a rotation; remove them from it first")
     # Their overrides go with them: the rotations they covered change, so caches and feeds must see it.
-    touch_rotations(session, list(session.scalars(select(Override.rotation_id).where(Override.user_id == user_id)
-                                                  .distinct())), utcnow())
+    touch_rotations_of_user(session, user_id, utcnow())
     session.delete(user)
     session.commit()
 

@@ -48,8 +48,17 @@ def update_user(session: Session, user: User, changes: dict) -> User:
         changes["email"] = changes["email"].lower()
     for key, value in changes.items():
         setattr(user, key, value)
+    _touch_schedules(session, user)
     session.flush()
     return user
+
+
+def _touch_schedules(session: Session, user: User) -> None:
+    # Schedules cache people's names and phones (schedules/cache.py): make their rotations look changed.
+    from oncall.clock import utcnow
+    from oncall.schedules.service import touch_rotations_of_user
+
+    touch_rotations_of_user(session, user.id, utcnow())
 
 
 def ensure_user(session: Session, *, email: str, name: str | None = None, admin: bool = False) -> User:
@@ -58,8 +67,9 @@ def ensure_user(session: Session, *, email: str, name: str | None = None, admin:
     if user is None:
         user = User(name=name or email.split("@")[0], email=email.lower(), time_zone="UTC")
         session.add(user)
-    elif name:
+    elif name and name != user.name:
         user.name = name
+        _touch_schedules(session, user)
     if admin:
         user.is_admin = True
     session.flush()

@@ -1,15 +1,14 @@
 """/api/v1/rotations (with shifts, on-call, overrides), team on-call and users' time off."""
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from sqlalchemy import bindparam, select
 
 from oncall.auth import current_user, require_team_admin, require_team_member
 from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.errors import Forbidden
 from oncall.fields import Id
-from oncall.people.models import User
 from oncall.schedules import service
+from oncall.schedules.cache import CachedSchedule
 from oncall.schedules.schemas import (
     AtSchema, OnCallSchema, OverrideSchema, RotationSchema, RotationUpdateSchema, ShiftListSchema,
     TeamOnCallSchema, TimeOffSchema, WindowSchema,
@@ -43,10 +42,9 @@ def _rotation_body(rotation) -> dict:
     }
 
 
-def _oncall_body(rotation, shift, users: dict[int, dict]) -> dict:
-    """`rotation` is anything with `rotation_id`/`id` and `name` (a Rotation or a cached schedule)."""
+def _oncall_body(rotation: CachedSchedule, shift, users) -> dict:
     return {
-        "rotation_id": getattr(rotation, "rotation_id", None) or rotation.id,
+        "rotation_id": rotation.rotation_id,
         "rotation_name": rotation.name,
         "user_id": shift.user_id,
         "user": users.get(shift.user_id),
@@ -56,17 +54,6 @@ def _oncall_body(rotation, shift, users: dict[int, dict]) -> dict:
         "covering_for": shift.covering_for,
         "override_id": shift.override_id,
     }
-
-
-_USERS_BY_ID = select(User.id, User.name, User.email, User.phone).where(User.id.in_(bindparam("ids", expanding=True)))
-
-
-def _users(session, ids) -> dict[int, dict]:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    rows = session.connection().execute(_USERS_BY_ID, {"ids": list(ids)})
-    return {row.id: row._asdict() for row in rows}
 
 
 @bp.get("/rotations")
@@ -138,7 +125,7 @@ def rotation_oncall(args, rotation_id: int):
     session = get_session()
     at = args["at"] or utcnow()
     [(rotation, shift)] = service.on_call_for(session, rotation_ids=[rotation_id], at=at)
-    return _oncall_body(rotation, shift, _users(session, [shift.user_id]))
+    return _oncall_body(rotation, shift, rotation.people)
 
 
 @bp.get("/teams/<int:team_id>/oncall")
@@ -149,8 +136,7 @@ def team_oncall(args, team_id: int):
     session = get_session()
     at = args["at"] or utcnow()
     pairs = service.team_on_call_at(session, team_id=team_id, at=at)
-    users = _users(session, [s.user_id for _, s in pairs])
-    return {"team_id": team_id, "at": at, "oncall": [_oncall_body(r, s, users) for r, s in pairs]}
+    return {"team_id": team_id, "at": at, "oncall": [_oncall_body(r, s, r.people) for r, s in pairs]}
 
 
 # --- overrides -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,9 @@ class CachedSchedule:
     built_until: datetime
     margin: timedelta  # longer than any shift: the shift around an answered instant is inside the window
     schedule: timeline.Schedule
+    # Contact details of everyone who can appear in the window (participants, override takers): a change
+    # to a user touches their rotations (service.touch_rotations_of_user), so the stamp covers these too.
+    people: Mapping[int, Mapping[str, object]]
 
     def covers(self, at: datetime) -> bool:
         return self.built_from + self.margin <= at <= self.built_until - self.margin

@@ -139,13 +139,26 @@ def on_call_for(
         margin = max(longest_shift(r.to_plain()) for r in rotations) + timedelta(days=1)
         start, end = at - margin - CACHE_REACH, at + margin + CACHE_REACH
         built = load_schedules(session, rotations, start, end)
+        people = contact_details(session, {uid for r in rotations for uid in r.participant_ids_ever}
+                                 | {o.user_id for sched in built.values() for o in sched.overrides})
         for r in rotations:
             entry = CachedSchedule(rotation_id=r.id, name=r.name, team_id=r.team_id, stamp=r.updated_at,
-                                   built_from=start, built_until=end, margin=margin, schedule=built[r.id])
+                                   built_from=start, built_until=end, margin=margin, schedule=built[r.id],
+                                   people=people)
             # Keyed by the stamp read with the rows, so a concurrent write shows up as a new stamp next time.
             cache.schedules.put(entry)
             found[r.id] = entry
     return [(found[rid], timeline.on_call_at(found[rid].schedule, at)) for rid in rotation_ids]
+
+
+_CONTACTS = select(User.id, User.name, User.email, User.phone).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
+def contact_details(session: Session, user_ids: set[int]) -> dict[int, dict]:
+    if not user_ids:
+        return {}
+    rows = session.connection().execute(_CONTACTS, {"ids": sorted(user_ids)})
+    return {row.id: row._asdict() for row in rows}
 
 
 # --- rotations -------------------------------------------------------------------------------
@@ -225,6 +238,12 @@ def update_rotation(session: Session, rotation: Rotation, changes: dict, *, now:
 def touch_rotations(session: Session, rotation_ids: list[int], now: datetime) -> None:
     if rotation_ids:
         session.execute(update(Rotation).where(Rotation.id.in_(rotation_ids)).values(updated_at=now))
+
+
+def touch_rotations_of_user(session: Session, user_id: int, now: datetime) -> None:
+    """A user's details or time off changed: every rotation they can appear in must look changed."""
+    overridden = session.scalars(select(Override.rotation_id).where(Override.user_id == user_id).distinct())
+    touch_rotations(session, sorted(set(rotations_of_user(session, user_id)) | set(overridden)), now)
 
 
 def rotations_of_user(session: Session, user_id: int) -> list[int]:
@@ -325,7 +344,7 @@ def add_time_off(session: Session, *, user_id: int, start_at, end_at, reason=Non
         raise Invalid("end must be after start", fields={"end": ["Must be after start."]})
     entry = TimeOff(user_id=user_id, start_at=start_at, end_at=end_at, reason=reason)
     session.add(entry)
-    touch_rotations(session, rotations_of_user(session, user_id), now)
+    touch_rotations_of_user(session, user_id, now)
     session.flush()
     return entry
 
@@ -337,12 +356,12 @@ def update_time_off(session: Session, entry: TimeOff, changes: dict, *, now: dat
         raise Invalid("end must be after start", fields={"end": ["Must be after start."]})
     for key, value in changes.items():
         setattr(entry, key, value)
-    touch_rotations(session, rotations_of_user(session, entry.user_id), now)
+    touch_rotations_of_user(session, entry.user_id, now)
     session.flush()
     return entry
 
 
 def delete_time_off(session: Session, entry: TimeOff, *, now: datetime) -> None:
-    touch_rotations(session, rotations_of_user(session, entry.user_id), now)
+    touch_rotations_of_user(session, entry.user_id, now)
     session.delete(entry)
     session.flush()

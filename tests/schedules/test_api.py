@@ -270,3 +270,22 @@ def test_schedule_changes_bump_updated_at(api, make_rotation, make_user):
     after = api.get(f"/api/v1/rotations/{rotation['id']}").json["updated_at"]
     assert datetime.fromisoformat(after) >= datetime.fromisoformat(before)
     assert after != before or datetime.now(UTC) - datetime.fromisoformat(before) < timedelta(seconds=5)
+
+
+def test_renaming_a_user_shows_in_on_call_at_once(api, make_rotation):
+    rotation = make_rotation(participants=1)
+    uid = rotation["participant_ids"][0]
+    at = {"at": "2026-03-03T12:00:00Z"}
+    assert api.get(f"/api/v1/rotations/{rotation['id']}/oncall", query_string=at).json["user"]["id"] == uid
+    api.patch(f"/api/v1/users/{uid}", json={"name": "Renamed Person", "phone": "+14155559999"})
+    user = api.get(f"/api/v1/rotations/{rotation['id']}/oncall", query_string=at).json["user"]
+    assert (user["name"], user["phone"]) == ("Renamed Person", "+14155559999")
+
+
+def test_override_taker_outside_the_rotation_has_contact_details(api, make_rotation, make_user):
+    rotation = make_rotation(participants=2)
+    outsider = make_user(name="Outside Helper")
+    api.post(f"/api/v1/rotations/{rotation['id']}/overrides",
+             json={"user_id": outsider["id"], "start": "2026-03-03T00:00:00Z", "end": "2026-03-04T00:00:00Z"})
+    body = api.get(f"/api/v1/rotations/{rotation['id']}/oncall", query_string={"at": "2026-03-03T12:00:00Z"}).json
+    assert body["user"]["name"] == "Outside Helper" and body["source"] == "override"
