@@ -1,7 +1,7 @@
 """Declarative base, engine and session setup; one session per request on `g`."""
 from datetime import date, datetime, time, timezone
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Date, DateTime, Engine, MetaData, String, Time, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -86,7 +86,13 @@ class _MigrateTarget:
 def init_app(app: Flask) -> _MigrateTarget:
     engine = make_engine(app.config["DATABASE_URL"])
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
-    app.extensions["oncall_db"] = {"engine": engine, "sessions": sessions}
+    read_engine = engine
+    if engine.dialect.name == "postgresql":
+        # Reads under READ COMMITTED get a fresh snapshot per statement inside a transaction too, so for a
+        # request that only reads, BEGIN and COMMIT are two round trips that buy nothing.
+        read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    read_sessions = sessionmaker(bind=read_engine, expire_on_commit=False, info={"read_only": True})
+    app.extensions["oncall_db"] = {"engine": engine, "sessions": sessions, "read_sessions": read_sessions}
 
     @app.teardown_appcontext
     def _close_session(exc):
@@ -105,16 +111,23 @@ def init_app(app: Flask) -> _MigrateTarget:
     return _MigrateTarget(app)
 
 
-@event.listens_for(Session, "after_flush")
-def _remember_writes(session: Session, _context) -> None:
+def _note_write(session: Session) -> None:
+    if session.info.get("read_only"):
+        raise RuntimeError("a read-only request (GET under /api/ or /calendars/) tried to write")
     session.info["wrote"] = True
+
+
+@event.listens_for(Session, "before_flush")
+def _remember_writes(session: Session, _context, _instances) -> None:
+    if session.new or session.dirty or session.deleted:
+        _note_write(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _remember_statement_writes(state) -> None:
     # Bulk UPDATE/DELETE/INSERT through session.execute() write without a flush.
     if not state.is_select:
-        state.session.info["wrote"] = True
+        _note_write(state.session)
 
 
 @event.listens_for(Session, "after_commit")
@@ -135,7 +148,14 @@ def get_engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions["oncall_db"]["engine"]
 
 
+# GET requests here only read; on PostgreSQL they run without a transaction (see init_app).
+READ_ONLY_PREFIXES = ("/api/", "/calendars/")
+
+
 def get_session() -> Session:
     if "db_session" not in g:
-        g.db_session = get_sessionmaker()()
+        kind = "sessions"
+        if has_request_context() and request.method in ("GET", "HEAD") and request.path.startswith(READ_ONLY_PREFIXES):
+            kind = "read_sessions"
+        g.db_session = current_app.extensions["oncall_db"][kind]()
     return g.db_session

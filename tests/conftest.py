@@ -65,14 +65,17 @@ def app(_migrated_app):
     from oncall.schedules import cache
 
     cache.schedules.clear()  # ids repeat across rolled-back tests
-    original = app.extensions["oncall_db"]["sessions"]
+    original = dict(app.extensions["oncall_db"])
     app.extensions["oncall_db"]["sessions"] = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    app.extensions["oncall_db"]["read_sessions"] = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint", info={"read_only": True}
     )
     try:
         yield app
     finally:
-        app.extensions["oncall_db"]["sessions"] = original
+        app.extensions["oncall_db"].update(original)
         outer.rollback()
         connection.close()
 
