@@ -95,7 +95,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     @app.get("/healthz")
     def healthz():
         try:
-            with db.get_engine().connect() as conn:
+            with db.get_read_engine().connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception:  # the check's whole point is to report any database failure
             app.logger.exception("health check failed")

@@ -1,4 +1,6 @@
 """The `oncall` console script: a Flask CLI group with run, worker, db, demo and token commands."""
+import os
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -33,6 +35,9 @@ def run_command(host: str, port: int, demo: bool):
     from werkzeug.serving import run_simple
 
     app = current_app._get_current_object()
+    if "ONCALL_PUBLIC_URL" not in os.environ:
+        # Links in pages and feeds should point at this server when nobody said otherwise.
+        app.config["PUBLIC_URL"] = f"http://{host}:{port}"
     if demo:
         _upgrade_database()
         from oncall.demo import load_demo
@@ -46,6 +51,10 @@ def run_command(host: str, port: int, demo: bool):
         click.echo("Demo data " + ("loaded." if created else "already present."))
         click.echo(f"API token for alice@example.com (admin): {token}")
         click.echo(f"Try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/teams/1/oncall")
+        from oncall.web.demo import DEMO_PASSWORD
+
+        click.echo(f"Web: http://{host}:{port}/ (sign in as alice@example.com, password {DEMO_PASSWORD}; "
+                   "every demo person has it)")
         app.config["RUN_WORKER_IN_WEB"] = True
     if app.config.get("RUN_WORKER_IN_WEB"):
         from oncall import worker
@@ -78,9 +87,12 @@ def demo_command():
     """Load demo data (teams, rotations, overrides, time off) unless present."""
     from oncall.demo import load_demo
 
+    from oncall.web.demo import DEMO_PASSWORD
+
     with get_sessionmaker().begin() as session:
         created = load_demo(session, now=utcnow())
     click.echo("Demo data loaded." if created else "Demo data already present.")
+    click.echo(f"Demo people (e.g. alice@example.com) sign in with the password {DEMO_PASSWORD}.")
 
 
 @main.group("token")

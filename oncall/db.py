@@ -68,7 +68,10 @@ def _fix_sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front, so a transaction that reads and then writes waits for
+        # other writers (busy timeout) instead of failing with "database is locked" when it upgrades.
+        # Read-only sessions (see init_app) stay DEFERRED so readers never queue behind writers.
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'IMMEDIATE')}")
 
 
 class _MigrateTarget:
@@ -86,13 +89,14 @@ class _MigrateTarget:
 def init_app(app: Flask) -> _MigrateTarget:
     engine = make_engine(app.config["DATABASE_URL"])
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
-    read_engine = engine
+    read_engine = engine.execution_options(sqlite_begin="DEFERRED")
     if engine.dialect.name == "postgresql":
         # Reads under READ COMMITTED get a fresh snapshot per statement inside a transaction too, so for a
         # request that only reads, BEGIN and COMMIT are two round trips that buy nothing.
         read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     read_sessions = sessionmaker(bind=read_engine, expire_on_commit=False, info={"read_only": True})
-    app.extensions["oncall_db"] = {"engine": engine, "sessions": sessions, "read_sessions": read_sessions}
+    app.extensions["oncall_db"] = {"engine": engine, "read_engine": read_engine, "sessions": sessions,
+                                   "read_sessions": read_sessions}
 
     @app.teardown_appcontext
     def _close_session(exc):
@@ -146,6 +150,11 @@ def get_sessionmaker(app: Flask | None = None) -> sessionmaker:
 
 def get_engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions["oncall_db"]["engine"]
+
+
+def get_read_engine(app: Flask | None = None) -> Engine:
+    """The engine for work that only reads: never takes SQLite's write lock, no transaction on PostgreSQL."""
+    return (app or current_app).extensions["oncall_db"]["read_engine"]
 
 
 # GET requests here only read; on PostgreSQL they run without a transaction (see init_app).
