@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
@@ -274,10 +275,18 @@ def _rotations(session: Session, ref: FeedRef) -> list[Rotation]:
 
 
 def _final_shifts(schedule: timeline.Schedule, start_at: datetime, end_at: datetime) -> list[timeline.Shift]:
-    """shifts_between over a window longer than it allows: pieces joined across its chunks."""
+    """shifts_between over a window longer than it allows, one event's worth per piece: pieces are joined
+    across its chunks, and cut again at the rotation's handoffs unless they are one override.
+
+    shifts_between merges the same person's consecutive shifts (a one-person rotation, a run of uncovered
+    shifts while everyone is away); such a run would begin and end wherever the loaded stretch does, and
+    its UID would change as the default window moves. Cut at handoffs, every piece has real edges.
+    """
     out: list[timeline.Shift] = []
+    handoffs: list[datetime] = []
     while start_at < end_at:
         stop = min(end_at, start_at + MAX_WINDOW)
+        handoffs.extend(timeline.handoffs_between(schedule, start_at, stop))
         for shift in timeline.shifts_between(schedule, start_at, stop):
             last = out[-1] if out else None
             if (last is not None and last.end_at == shift.start_at and last.user_id == shift.user_id
@@ -287,7 +296,15 @@ def _final_shifts(schedule: timeline.Schedule, start_at: datetime, end_at: datet
             else:
                 out.append(shift)
         start_at = stop
-    return out
+    cut: list[timeline.Shift] = []
+    for shift in out:
+        start_at = shift.start_at
+        if shift.source != timeline.OVERRIDE:
+            for at in handoffs[bisect_right(handoffs, start_at):bisect_left(handoffs, shift.end_at)]:
+                cut.append(replace(shift, start_at=start_at, end_at=at))
+                start_at = at
+        cut.append(replace(shift, start_at=start_at) if start_at != shift.start_at else shift)
+    return cut
 
 
 def feed_shifts(session: Session, ref: FeedRef, rotations: list[Rotation], window: Window) -> list[ical.FeedShift]:

@@ -171,6 +171,37 @@ def test_edge_shifts_are_whole_not_cut_at_the_window(client, make_rotation, make
     ]
 
 
+def test_one_person_rotation_has_an_event_per_shift_that_survives_the_window_moving(api, client, make_user,
+                                                                                   make_rotation, make_feed):
+    # /shifts merges the same person's consecutive shifts into one piece; unsplit, the feed's event would begin
+    # and end wherever the margin around the window happened to fall, and its UID would change with the window.
+    # Everyone on PTO makes the same kind of run of 'uncovered' shifts.
+    alice = make_user(name="Alice")["id"]
+    solo = make_rotation(participants=[alice], name="Solo", time_zone="UTC", handoff_time="09:00",
+                         start_date="2026-01-05")
+    assert api.post(f"/api/v1/users/{alice}/time-off",
+                    json={"start": "2026-03-16T09:00:00Z", "end": "2026-03-30T09:00:00Z"}).status_code == 201
+    feed = make_feed("rotation", solo["id"])
+    mondays = [utc(f"2026-03-{d:02d}T09:00:00Z") for d in (2, 9, 16, 23, 30)] + [utc("2026-04-06T09:00:00Z")]
+    events = parse_icalendar(client.get(feed["path"], query_string={"start": "2026-03-04", "end": "2026-04-01"}).data)
+    assert [(e["start"], e["end"], e["source"]) for e in events] == [
+        (a, b, "uncovered" if a in mondays[2:4] else "rotation") for a, b in zip(mondays, mondays[1:])]
+    moved = parse_icalendar(client.get(feed["path"], query_string={"start": "2026-03-05", "end": "2026-04-02"}).data)
+    assert [e["uid"] for e in moved] == [e["uid"] for e in events]
+    # Joined again where /shifts joins them (same person, same source) and cut at the window, they are /shifts.
+    joined: list[list] = []
+    for e in events:
+        if joined and joined[-1][1] == e["start"] and joined[-1][2:] == [e["who"], e["source"]]:
+            joined[-1][1] = e["end"]
+        else:
+            joined.append([e["start"], e["end"], e["who"], e["source"]])
+    shifts = api.get(f"/api/v1/rotations/{solo['id']}/shifts",
+                     query_string={"start": "2026-03-04T00:00:00Z", "end": "2026-04-01T00:00:00Z"}).json["shifts"]
+    window = (utc("2026-03-04T00:00:00Z"), utc("2026-04-01T00:00:00Z"))
+    assert [(max(a, window[0]), min(b, window[1]), source) for a, b, _who, source in joined] == [
+        (utc(s["start"]), utc(s["end"]), s["source"]) for s in shifts]
+
+
 @pytest.mark.parametrize(
     "query",
     [
