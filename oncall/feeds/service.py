@@ -32,7 +32,7 @@ MAX_WINDOW = timeline.MAX_WINDOW
 # Windows further than this from today are nobody's calendar, and keep date arithmetic far from overflow.
 MAX_DISTANCE = timedelta(days=3660)
 # Changing what a feed looks like (texts, properties) must change every ETag: bump this with it.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 
 
 # --- secrets and links -----------------------------------------------------------------------
