@@ -81,7 +81,7 @@ def dispatch_due(session_factory: Callable[[], Session], notifier: Notifier, *, 
     Rows are claimed `claim` at a time and sent `concurrency` in parallel, so an alert storm is not paged one
     slow provider request after another."""
     public_url = public_url.rstrip("/")
-    callback = f"{public_url}/twilio/status"
+    callback = f"{public_url}/twilio/status"  # + ?notification=<id>, see status_callback_url
     name = getattr(notifier, "name", "notifier")
     # Rows written during this call (fallbacks of pages that just failed) wait for the next call: one call
     # handles each row that was due when it started at most once.
@@ -136,8 +136,17 @@ def _record_all(session_factory, results: list, *, notifier_name: str, now: date
     return handled
 
 
+def status_callback_url(callback: str, job: "_Job") -> str:
+    """The job's StatusCallback names its first notification: Twilio may report on a page before its answer
+    to the create request reaches us (an SMS to a number that cannot take one fails at once), or after that
+    answer was lost to a timeout; the SID alone would then match nothing and the failure or the delivery
+    would be lost. Twilio signs the query string too, so the id cannot be forged."""
+    return f"{callback}?notification={min(job.attempts)}"
+
+
 def _send(notifier: Notifier, job: "_Job", callback: str) -> tuple[str | None, str | None, bool]:
     """(provider id, error, transient) of one provider request. Never raises."""
+    callback = status_callback_url(callback, job)
     try:
         if job.channel == SMS:
             return notifier.send_sms(to=job.to, body=job.body, status_callback=callback), None, False
@@ -182,6 +191,9 @@ def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_w
             if incident.status != TRIGGERED:
                 row.state = CANCELLED  # acknowledged or resolved since it was queued
                 continue
+            if row.provider_id is not None:
+                _confirmed(session, row, incident, user, now=now)
+                continue
             if not user.phone:
                 _fail(session, row, incident, user, reason="the person has no phone number any more", now=now)
                 continue
@@ -216,6 +228,8 @@ def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_w
             for row in more:
                 if incidents[row.incident_id].status != TRIGGERED:
                     row.state = CANCELLED
+                elif row.provider_id is not None:
+                    _confirmed(session, row, incidents[row.incident_id], users[user_id], now=now)
                 else:
                     user_rows.append(row)
             before, window.last_sent_at = window.last_sent_at, now
@@ -227,6 +241,17 @@ def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_w
                              _sms_body(pages, public_url), [i.id for i in pages], window_before=before))
         # Oldest first: an SMS before its call.
         return sorted(jobs, key=lambda job: min(job.attempts)), len(rows) - untouched
+
+
+def _confirmed(session: Session, row: Notification, incident: Incident, user: User, *, now: datetime) -> None:
+    """A page waiting for a retry or for its lease, although Twilio's status callback already named its SID:
+    the request that looked lost did reach Twilio, so sending it again would only page twice."""
+    row.state, row.sent_at, row.last_error = SENT, now, None
+    events.record(session, incident, kind="notification", now=now, user_id=user.id, detail={
+        "message": f"{channel_name(row.channel)} to {user.name} was accepted by the provider after all "
+                   f"(id {row.provider_id}); not sent again.",
+        "channel": row.channel, "to": row.to, "provider_id": row.provider_id, "state": SENT,
+        "notification_ids": [row.id]})
 
 
 def _by_id(session: Session, model, ids: set[int]) -> dict:
@@ -277,23 +302,39 @@ def _record(session: Session, job: _Job, *, notifier_name: str, provider_id: str
             transient: bool, now: datetime) -> None:
     rows = list(session.scalars(select(Notification).where(Notification.id.in_(job.attempts))
                                 .order_by(Notification.id).with_for_update()))
-    ours = [r for r in rows if r.state == SENDING and r.attempts == job.attempts[r.id]]
-    if len(ours) < len(rows):
+    this_attempt = [r for r in rows if r.attempts == job.attempts[r.id]]
+    if provider_id is None:
+        # A status callback that overtook the request named its SID (status_callback_url): whatever the
+        # request itself ended with (a read timeout, typically), Twilio has the page.
+        provider_id = next((r.provider_id for r in this_attempt if r.provider_id is not None), None)
+        if provider_id is not None:
+            log.info("notifications %s: %s, but Twilio's callback confirmed %s", list(job.attempts), error,
+                     provider_id)
+    # Rows a status callback already settled while the request was in flight (a failure it reported).
+    settled = [r for r in this_attempt if r.state != SENDING and provider_id is not None
+               and r.provider_id == provider_id]
+    ours = [r for r in this_attempt if r.state == SENDING]
+    if len(ours) + len(settled) < len(rows):
         log.warning("notifications %s were taken over by another worker after their lease ran out",
-                    [r.id for r in rows if r not in ours])
+                    [r.id for r in rows if r not in ours and r not in settled])
     incidents = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_({r.incident_id for r in ours})))}
     what = f"{channel_name(job.channel)} to {job.user_name} ({job.to})"
     digest = len(job.incident_ids) > 1
     if provider_id is not None:
+        early = {r.status for r in ours + settled if r.status is not None}
         for row in ours:
             row.state, row.provider_id, row.sent_at, row.digest, row.last_error = SENT, provider_id, now, digest, None
             row.to = job.to
-        for incident_id in {r.incident_id for r in ours}:
+        for incident_id in sorted({r.incident_id for r in ours + settled}):
             extra = f" in one digest with {len(job.incident_ids) - 1} other incident(s)" if digest else ""
             events.record(session, incident_id, kind="notification", now=now, user_id=job.user_id, detail={
                 "message": f"{what} sent{extra} through {notifier_name}, id {provider_id}.",
                 "channel": job.channel, "to": job.to, "provider_id": provider_id, "state": SENT, "digest": digest,
-                "notification_ids": [r.id for r in ours if r.incident_id == incident_id]})
+                "notification_ids": [r.id for r in ours + settled if r.incident_id == incident_id]})
+        # What the early callback said about the first row holds for every row the same SMS stood for.
+        rank = SMS_RANK if job.channel == SMS else CALL_RANK
+        for status in sorted(early, key=lambda s: rank.get(s, -1)):
+            record_delivery_status(session, provider_id=provider_id, status=status, now=now)
         return
 
     if job.channel == SMS:
@@ -357,14 +398,22 @@ def _fall_back(session: Session, row: Notification, incident: Incident, user: Us
 
 # --- provider callbacks -----------------------------------------------------------------------------------
 
-def record_delivery_status(session: Session, *, provider_id: str, status: str, now: datetime) -> bool:
+def record_delivery_status(session: Session, *, provider_id: str, status: str, now: datetime,
+                           notification_id: int | None = None) -> bool:
     """Apply a Twilio status callback (MessageStatus or CallStatus) to the notification(s) with that id.
 
     Twilio retries callbacks and may deliver them out of order: a repeated or older status is a no-op. A
     failure (SMS undelivered/failed, call busy/no-answer/failed) falls back to the other channel, once.
-    Returns False when no notification has that provider id."""
+    `notification_id` (from the callback URL) names the page when its SID is not recorded yet: the callback
+    overtook the outbox, which then finds the SID on the row. Returns False when no notification matches."""
     rows = list(session.scalars(select(Notification).where(Notification.provider_id == provider_id)
                                 .order_by(Notification.id).with_for_update()))
+    if not rows and notification_id is not None:
+        row = session.get(Notification, notification_id, with_for_update=True, populate_existing=True)
+        # Only a page still without a SID: a callback must never take over a page that has its own.
+        if row is not None and row.provider_id is None:
+            row.provider_id = provider_id
+            rows = [row]
     if not rows:
         return False
     status = (status or "").strip().lower()

@@ -161,7 +161,12 @@ def delivery_status():
         # Twilio's delivery error (e.g. 30003 unreachable handset, 30007 carrier filtering), for the operator.
         log.info("Twilio reports %s for %s with error %s", status, sid, form["ErrorCode"])
     session = get_session()
-    known = outbox.record_delivery_status(session, provider_id=sid, status=status, now=utcnow())
+    # ?notification=<id> (outbox.status_callback_url) names the page in case the SID is not recorded yet.
+    notification_id = request.args.get("notification", type=int)
+    if notification_id is not None and not 0 < notification_id <= MAX_ID:
+        notification_id = None
+    known = outbox.record_delivery_status(session, provider_id=sid, status=status, now=utcnow(),
+                                          notification_id=notification_id)
     session.commit()
     if not known:
         log.info("status %s for unknown Twilio SID %s ignored", status, sid)

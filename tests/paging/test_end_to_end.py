@@ -53,7 +53,8 @@ def test_sms_page_then_delivery_status_then_ack_by_reply(app, api, client, fake_
     assert dispatch(app, gateway) == 1
     [sms] = fake_twilio.messages
     assert sms["To"] == user["phone"] and sms["From"] == OUR_NUMBER
-    assert sms["StatusCallback"] == f"{PUBLIC_URL}/twilio/status"
+    [notification] = detail(api, incident["id"])["notifications"]
+    assert sms["StatusCallback"] == f"{PUBLIC_URL}/twilio/status?notification={notification['id']}"
     assert sms["Body"] == texts.sms_page(severity="SEV3", title="Checkout errors at 5%", code=incident["code"],
                                          runbook="https://runbooks.example.com/checkout",
                                          link=f"{PUBLIC_URL}/incidents/{incident['id']}")

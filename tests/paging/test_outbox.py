@@ -30,7 +30,9 @@ def test_pages_are_sent_after_commit_with_the_contract_texts(world, notifier):
     assert f"{PUBLIC_URL}/incidents/{incident.id}" in sms["body"]
     assert sms["body"].endswith(f"Reply {incident.code}A to ack, {incident.code}R to resolve, "
                                 f"{incident.code}E to escalate")
-    assert sms["callback"] == f"{PUBLIC_URL}/twilio/status"
+    rows = world.notifications(incident.id)
+    assert sms["callback"] == f"{PUBLIC_URL}/twilio/status?notification={rows[0].id}"
+    assert call["callback"] == f"{PUBLIC_URL}/twilio/status?notification={rows[1].id}"
     assert f'action="{PUBLIC_URL}/twilio/voice?incident={incident.id}"' in call["body"]
     rows = world.notifications(incident.id)
     assert [(r.state, r.provider_id, r.attempts, r.sent_at) for r in rows] == [
@@ -310,3 +312,149 @@ def test_a_failed_sms_does_not_use_up_the_window(world, notifier):
     world.open("SEV2", title="Second", at=T0 + SECOND)
     world.dispatch(T0 + 2 * SECOND)  # the retry of the first and the second one: one digest, now
     assert len(notifier.sent) == 1 and notifier.sent[0]["body"].startswith("2 incidents need you:")
+
+
+# --- callbacks that overtake the send ------------------------------------------------------------------------
+
+AUTH_TOKEN = "early-callback-token"
+
+
+class CallbackFirstNotifier:
+    """Twilio may call the StatusCallback before its answer to the create request reaches us (a number that
+    cannot receive SMS fails at once), or answer too late for our timeout after accepting the page. This
+    notifier posts the signed callback to the app while the send is still in progress, then returns the SID
+    (or, with `then_raise`, loses the answer)."""
+
+    name = "callback-first"
+
+    def __init__(self, app, inner, status: str, then_raise: Exception | None = None) -> None:
+        self.app, self.inner, self.status, self.then_raise = app, inner, status, then_raise
+        self.answers: list[int] = []
+
+    def _post(self, sid: str, channel: str, callback: str) -> None:
+        from urllib.parse import urlsplit
+
+        from twilio.request_validator import RequestValidator
+
+        params = ({"MessageSid": sid, "MessageStatus": self.status} if channel == "sms"
+                  else {"CallSid": sid, "CallStatus": self.status})
+        parts = urlsplit(callback)
+        response = self.app.test_client().post(
+            parts.path + (f"?{parts.query}" if parts.query else ""), data=params,
+            base_url=f"{parts.scheme}://{parts.netloc}",
+            headers={"X-Twilio-Signature": RequestValidator(AUTH_TOKEN).compute_signature(callback, params)})
+        self.answers.append(response.status_code)
+
+    def send_sms(self, *, to, body, status_callback=None):
+        sid = self.inner.send_sms(to=to, body=body, status_callback=status_callback)
+        self._post(sid, "sms", status_callback)
+        if self.then_raise is not None:
+            raise self.then_raise
+        return sid
+
+    def place_call(self, *, to, twiml, status_callback=None):
+        sid = self.inner.place_call(to=to, twiml=twiml, status_callback=status_callback)
+        self._post(sid, "voice", status_callback)
+        if self.then_raise is not None:
+            raise self.then_raise
+        return sid
+
+
+@pytest.fixture()
+def signed(app, monkeypatch):
+    from oncall.paging import webhooks
+
+    monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    monkeypatch.setattr(webhooks, "utcnow", lambda: T0)  # the callbacks arrive at the test's clock
+
+
+@pytest.mark.parametrize("channels,status,fallback_channel", [
+    (("sms",), "failed", "voice"),
+    (("sms",), "undelivered", "voice"),
+    (("voice",), "busy", "sms"),
+])
+def test_a_failure_reported_before_the_send_is_recorded_still_falls_back(world, notifier, signed, channels, status,
+                                                                         fallback_channel):
+    page_primary(world, channels=channels)
+    incident = world.open("SEV2")
+    early = CallbackFirstNotifier(world.app, notifier, status)
+    outbox.dispatch_due(world.sessions, early, now=T0, public_url=PUBLIC_URL)
+    assert early.answers == [204]
+    rows = world.notifications(incident.id)
+    assert [(r.channel, r.state, r.status) for r in rows] == [
+        (channels[0], "failed", status), (fallback_channel, "pending", None)]
+    assert rows[0].provider_id == notifier.sent[0]["id"] and rows[1].fallback_of_id == rows[0].id
+    kinds = world.kinds(incident.id)
+    assert kinds.count("fallback") == 1 and "delivery" in kinds
+    # The fallback goes out on the next dispatch; the failed page is not sent again.
+    world.dispatch(T0 + SECOND)
+    assert [s["channel"] for s in notifier.sent] == [channels[0], fallback_channel]
+
+
+def test_a_delivery_reported_before_the_send_is_recorded_is_kept(world, notifier, signed):
+    page_primary(world)
+    incident = world.open("SEV2")
+    early = CallbackFirstNotifier(world.app, notifier, "delivered")
+    outbox.dispatch_due(world.sessions, early, now=T0, public_url=PUBLIC_URL)
+    [row] = world.notifications(incident.id)
+    assert (row.state, row.status, row.provider_id) == ("sent", "delivered", notifier.sent[0]["id"])
+    assert [e.detail["status"] for e in world.timeline(incident.id) if e.kind == "delivery"] == ["delivered"]
+
+
+def test_a_page_twilio_accepted_is_not_sent_again_when_its_answer_timed_out(world, notifier, signed):
+    page_primary(world)
+    incident = world.open("SEV2")
+    early = CallbackFirstNotifier(world.app, notifier, "sent",
+                                  then_raise=TransientDeliveryFailure("Twilio could not be reached (ReadTimeout)"))
+    outbox.dispatch_due(world.sessions, early, now=T0, public_url=PUBLIC_URL)
+    for at in (T0 + 2 * SECOND, T0 + minutes(5)):
+        world.dispatch(at)
+    assert len(notifier.sent) == 1  # Twilio told us it has the SMS: no second one
+    [row] = world.notifications(incident.id)
+    assert (row.state, row.status, row.provider_id) == ("sent", "sent", notifier.sent[0]["id"])
+
+
+def test_an_early_failure_of_a_digest_falls_back_for_every_incident_in_it(world, notifier, signed):
+    page_primary(world)
+    world.open("SEV2")
+    world.dispatch(T0)
+    second = world.open("SEV2", title="Refunds slow", at=T0 + SECOND)
+    third = world.open("SEV2", title="Payouts stuck", at=T0 + SECOND)
+    early = CallbackFirstNotifier(world.app, notifier, "undelivered")
+    outbox.dispatch_due(world.sessions, early, now=T0 + 30 * SECOND, public_url=PUBLIC_URL)
+    assert notifier.sent[-1]["body"].startswith("2 incidents need you:")
+    for incident in (second, third):
+        rows = world.notifications(incident.id)
+        assert [(r.channel, r.state) for r in rows] == [("sms", "failed"), ("voice", "pending")], incident.title
+
+
+def test_a_callback_naming_another_page_cannot_take_it_over(world, notifier, signed, app):
+    from twilio.request_validator import RequestValidator
+
+    incident, [row] = sent_incident(world)
+    url = f"{PUBLIC_URL}/twilio/status?notification={row.id}"
+    params = {"MessageSid": "SM" + "f" * 32, "MessageStatus": "failed"}
+    response = app.test_client().post(f"/twilio/status?notification={row.id}", data=params, base_url=PUBLIC_URL,
+                                      headers={"X-Twilio-Signature": RequestValidator(AUTH_TOKEN)
+                                               .compute_signature(url, params)})
+    assert response.status_code == 204
+    [after] = world.notifications(incident.id)
+    assert (after.state, after.provider_id, after.status) == ("sent", row.provider_id, None)
+
+
+def test_a_confirmation_arriving_after_the_retry_was_scheduled_cancels_the_retry(world, notifier):
+    page_primary(world)
+    notifier.fail_with[world.phone("alice")] = [TransientDeliveryFailure("Twilio could not be reached (ReadTimeout)")]
+    incident = world.open("SEV2")
+    world.dispatch(T0)
+    [row] = world.notifications(incident.id)
+    assert (row.state, row.provider_id) == ("pending", None)
+    # Twilio had accepted it after all: its callback names the page (status_callback_url).
+    assert outbox.record_delivery_status(world.session, provider_id="SM" + "a" * 32, status="sent", now=T0 + SECOND,
+                                         notification_id=row.id)
+    world.session.commit()
+    world.dispatch(T0 + 2 * SECOND)
+    assert notifier.sent == []
+    [row] = world.notifications(incident.id)
+    assert (row.state, row.provider_id, row.status) == ("sent", "SM" + "a" * 32, "sent")
+    assert "accepted by the provider after all" in world.timeline(incident.id)[-1].detail["message"]
