@@ -29,13 +29,24 @@ def parse_instant(value: str | datetime) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+_BEFORE_TAG = re.compile(r"(\\*)<")
+
+
+def _no_html(text: str) -> str:
+    # CommonMark 6.6/6.5: "<" opens raw HTML (and autolinks) that viewers render; backslash-escaped
+    # (2.4) it is a literal "<", so alert titles and notes show their tags instead of running them.
+    # Backslashes right before it are doubled too, or "\\<" would escape the escape.
+    return _BEFORE_TAG.sub(lambda m: m.group(1) * 2 + "\\<", text)
+
+
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    return _no_html(" ".join(str(text).split()))
 
 
 def _link_text(text: str) -> str:
-    # Brackets would end the link text early; a backslash keeps them literal in CommonMark.
-    return _one_line(text).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    # Brackets would end the link text early and "<" would open raw HTML; a backslash keeps each literal.
+    text = " ".join(str(text).split())
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace("<", "\\<")
 
 
 def _local(value: str | datetime, tz: ZoneInfo) -> str:
@@ -67,7 +78,7 @@ def note_lines(hints: list[str], notes: str) -> list[str]:
     for raw in (notes or "").splitlines():
         text = _LIST_MARK.sub("", raw).strip()
         if text:
-            lines.append(f"- {text}")
+            lines.append(f"- {_no_html(text)}")
     return lines
 
 

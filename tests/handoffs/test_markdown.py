@@ -102,3 +102,38 @@ def test_only_closed_watch_items_still_list_them():
 ])
 def test_note_lines(hints, notes, lines):
     assert note_lines(hints, notes) == lines
+
+
+def test_raw_html_in_people_text_is_escaped():
+    """Titles come from alerts and notes from people: a Markdown viewer must show their tags, not run them."""
+    sections = EMPTY | {
+        "active_issues": [{"incident_id": 1, "code": "1", "severity": "SEV1", "title": "<img src=x onerror=alert(1)>",
+                           "status": "acknowledged", "created_at": "2026-03-04T13:00:00Z",
+                           "acknowledged_by": "<b>Mallory</b>", "url": "https://oncall.example.com/incidents/1"}],
+        "recently_resolved": [{"incident_id": 2, "code": "2", "severity": "SEV2", "title": "<script>x</script>",
+                               "resolved_at": "2026-03-04T12:00:00Z", "url": "https://oncall.example.com/incidents/2"}],
+        "watch_items": [{"id": 1, "text": "<iframe src=//evil>", "due_on": None, "added_by": None}],
+        "closed_watch_items": [{"id": 2, "text": "<u>old</u>", "closed_by": "<i>Eve</i>",
+                                "closed_at": "2026-03-04T12:00:00Z"}],
+        "hints": ["<svg onload=alert(2)> is on PTO"],
+    }
+    text = render(shift_change_at=CHANGE, time_zone="UTC", sections=sections, notes="<a href=x>hi</a> & co",
+                  as_of=CHANGE)
+    assert "<" not in text.replace("\\<", "")
+    assert "- SEV1 [\\<img src=x onerror=alert(1)>](https://oncall.example.com/incidents/1) " \
+           "(acknowledged by \\<b>Mallory\\</b>, open 1h)" in text
+    assert "- \\<iframe src=//evil>\n" in text
+    assert "- \\<a href=x>hi\\</a> & co\n" in text
+
+
+@pytest.mark.parametrize("text, line", [
+    ("a < b", "- a \\< b"),
+    ("\\<b>x", "- \\\\\\<b>x"),          # a backslash of the author's cannot cancel the escape
+    ("C:\\temp <i>", "- C:\\temp \\<i>"),        # other backslashes stay as typed
+    ("a > b & c", "- a > b & c"),
+])
+def test_tag_escapes_survive_backslashes(text, line):
+    assert note_lines([], text) == [line]
+    sections = EMPTY | {"watch_items": [{"id": 1, "text": text, "due_on": None, "added_by": None}]}
+    assert f"## Watch Items\n{line}\n## Notes" in render(shift_change_at=CHANGE, time_zone="UTC", sections=sections,
+                                                           notes="", as_of=CHANGE)
