@@ -60,6 +60,10 @@ def due(facts: ChangeFacts, now: datetime, public_url: str) -> list[Due]:
     out: list[Due] = []
     form_url = f"{public_url}/rotations/{facts.rotation_id}/handoff"
     note_url = f"{public_url}/handoffs/{facts.handoff_id}" if facts.handoff_id else form_url
+    # The same person on both sides (a one-person rotation, or covering the next shift for someone's PTO):
+    # their shift does not end, there is nobody to hand over to and nobody new to page.
+    if facts.outgoing is not None and facts.outgoing == facts.incoming:
+        return out
 
     if (OUTGOING_FORM not in facts.sent and facts.outgoing is not None and not submitted
             and at - BEFORE_CHANGE <= now < at):

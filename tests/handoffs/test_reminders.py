@@ -44,6 +44,8 @@ def facts(state=None, sent=(), outgoing=BOB, incoming=CAROL, handoff_id=None):
     # the same person on both sides: nothing to hand over, nobody new to page
     (T, facts(state="submitted", incoming=BOB, sent=[OUTGOING_FORM]), []),
     (T + 30 * M, facts(state="submitted", incoming=BOB, sent=[OUTGOING_FORM]), []),
+    (T - 30 * M, facts(incoming=BOB), []),                                 # "your shift ends" would be untrue
+    (T + 30 * M, facts(incoming=BOB, sent=[OUTGOING_FORM]), []),           # nor is a handoff to oneself overdue
 ])
 def test_due(now, f, expected):
     assert [(d.kind, d.user_id) for d in due(f, now, URL)] == expected
