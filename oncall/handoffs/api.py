@@ -7,7 +7,7 @@ from oncall.auth import current_user, require_team_admin, require_team_member
 from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.handoffs import service
-from oncall.handoffs.models import Handoff, WatchItem
+from oncall.handoffs.models import DRAFT, Handoff, WatchItem
 from oncall.handoffs.schemas import (
     HandoffListSchema, HandoffSchema, HandoffSubmitSchema, WatchItemQuerySchema, WatchItemSchema,
     WatchItemUpdateSchema,
@@ -35,6 +35,9 @@ def _public_url() -> str:
 
 def handoff_body(handoff: Handoff, *, now) -> dict:
     rotation = schedules.get_rotation(get_session(), handoff.rotation_id)
+    if handoff.state == DRAFT:  # nothing frozen yet: what the outgoing on-call would submit now
+        return draft_body(service.build_draft(get_session(), rotation, handoff.shift_change_at, now=now,
+                                              public_url=_public_url()), now=now)
     return {
         "id": handoff.id, "rotation_id": handoff.rotation_id, "team_id": handoff.team_id,
         "shift_change_at": handoff.shift_change_at, "state": handoff.state,
@@ -114,6 +117,7 @@ def delete_watch_item(team_id: int, item_id: int):
     session = get_session()
     me = current_user()
     item = service.get_watch_item(session, team_id=team_id, item_id=item_id)
+    require_team_member(me, team_id)  # an author who has left the team is an outsider now
     if item.added_by_id != me.id:
         require_team_admin(me, team_id)
     session.delete(item)
@@ -167,7 +171,7 @@ def list_handoffs(args, rotation_id: int):
 @bp.get("/handoffs/<int:handoff_id>")
 @bp.response(200, HandoffSchema)
 def get_handoff(handoff_id: int):
-    """One handoff, with its sections as they were when it was submitted."""
+    """One handoff, with its sections as they were when it was submitted (a saved draft: as they are now)."""
     return handoff_body(service.get_handoff(get_session(), handoff_id), now=utcnow())
 
 
@@ -177,7 +181,12 @@ def get_handoff_markdown(handoff_id: int):
     """The handoff as Markdown (`# On-Call Handoff: DATE`, Active Issues, Recently Resolved, Watch Items, Notes)."""
     session = get_session()
     handoff = service.get_handoff(session, handoff_id)
-    text = service.render_markdown(handoff, schedules.get_rotation(session, handoff.rotation_id), now=utcnow())
+    rotation, now = schedules.get_rotation(session, handoff.rotation_id), utcnow()
+    if handoff.state == DRAFT:
+        d = service.build_draft(session, rotation, handoff.shift_change_at, now=now, public_url=_public_url())
+        text = service.render_draft_markdown(d, now=now)
+    else:
+        text = service.render_markdown(handoff, rotation, now=now)
     return Response(text, mimetype="text/markdown", content_type="text/markdown; charset=utf-8")
 
 

@@ -142,6 +142,25 @@ def test_saved_draft_keeps_notes_and_cannot_be_acknowledged(scenario, api_as):
     assert done["id"] == saved.json["id"] and done["state"] == "submitted" and done["notes"] == "all done"
 
 
+def test_a_saved_draft_reads_like_the_draft(scenario, api_as, make_incident):
+    """A saved, unsubmitted row has no frozen sections yet: reading it by id shows the live draft (open
+    incidents, people, hints), not an empty handoff that says "- None" while an incident is open."""
+    make_incident(scenario.team_id, severity="SEV1", title="Payments down")
+    bob = api_as(scenario.bob)
+    saved = bob.post(f"/api/v1/rotations/{scenario.rotation_id}/handoffs", json={"notes": "half done", "submit": False})
+    assert saved.status_code == 201, saved.json
+    draft = bob.get(f"/api/v1/rotations/{scenario.rotation_id}/handoffs/draft").json
+    outgoing, incoming = people_at(scenario, expected_change(scenario))
+    for body in (saved.json, bob.get(f"/api/v1/handoffs/{saved.json['id']}").json):
+        assert body["state"] == "draft" and body["id"] == draft["id"]
+        assert [i["title"] for i in body["sections"]["active_issues"]] == ["Payments down"]
+        assert body["outgoing_user"]["id"] == outgoing.id and body["incoming_user"]["id"] == incoming.id
+        assert body["since"] == draft["since"] and body["markdown"] == draft["markdown"]
+    md = bob.get(f"/api/v1/handoffs/{saved.json['id']}.md").get_data(as_text=True)
+    assert md == draft["markdown"]
+    assert "## Active Issues\n- SEV1 [Payments down](" in md and md.endswith("## Notes\n- half done\n")
+
+
 def test_acknowledge_only_by_the_incoming_on_call(scenario, api_as):
     change = expected_change(scenario)
     outgoing, incoming = people_at(scenario, change)
