@@ -87,6 +87,22 @@ def test_delete_by_author_or_team_admin(scenario, api_as):
     assert bob.get(f"{base}/{first['id']}").status_code == 404
 
 
+def test_an_author_who_left_the_team_cannot_delete(scenario, api_as, session):
+    """Being the author is not enough once they left the team: they act on it no more than any outsider."""
+    from oncall.people import service as people
+    from oncall.people.models import Team
+
+    base = f"/api/v1/teams/{scenario.team_id}/watch-items"
+    item = api_as(scenario.bob).post(base, json={"text": "mine"}).json
+    people.set_members(session, session.get(Team, scenario.team_id), user_ids=[scenario.alice.id, scenario.carol.id],
+                       admin_ids=[scenario.alice.id])
+    session.commit()
+    session.expire_all()
+    denied = api_as(scenario.bob).delete(f"{base}/{item['id']}")
+    assert denied.status_code == 403 and denied.json["error"]["code"] == "Forbidden"
+    assert api_as(scenario.alice).get(f"{base}/{item['id']}").status_code == 200
+
+
 def test_not_found(scenario, api_as, make_team):
     bob = api_as(scenario.bob)
     assert bob.get("/api/v1/teams/999999/watch-items").status_code == 404
