@@ -103,8 +103,11 @@ def _not_modified(etag: str, last_modified) -> bool:
     # RFC 9110 13.1.3: If-Modified-Since is ignored when If-None-Match is present.
     if "If-None-Match" in request.headers:
         return request.if_none_match.contains_weak(etag.strip('"'))
+    # Only the date this feed last sent counts, not any later one (as nginx's "if_modified_since exact"):
+    # Last-Modified can move back (the rotation changed last is deleted), and a date from a client's own
+    # clock proves nothing. A 200 is always a valid answer to a conditional request.
     since = request.if_modified_since
-    return since is not None and last_modified <= since
+    return since is not None and since == last_modified
 
 
 @calendars.get("/calendars/<secret>.ics")

@@ -462,3 +462,69 @@ def test_changed_state_during_a_build_is_served_but_not_cached(client, make_rota
     monkeypatch.setattr(service, "feed_state", drifting)
     assert client.get(feed["path"], query_string=WINDOW).status_code == 200
     assert len(app.extensions["oncall_feeds"].bodies) == 0
+
+
+def test_deleting_a_rotation_or_moving_a_zone_changes_the_etag(api, client, make_team, make_user, make_rotation,
+                                                               make_feed):
+    team = make_team()
+    alice = make_user()["id"]
+    first = make_rotation(participants=[alice], team_id=team["id"])
+    second = make_rotation(participants=[alice, make_user()["id"]], team_id=team["id"])
+    feeds = [make_feed("team", team["id"]), make_feed("user", alice)]
+    rotation_feed = make_feed("rotation", first["id"])
+    before, rotation_before = [_etag(client, f) for f in feeds], _etag(client, rotation_feed)
+    assert api.patch(f"/api/v1/rotations/{first['id']}", json={"time_zone": "Europe/London"}).status_code == 200
+    rotation_after = _etag(client, rotation_feed)
+    assert rotation_after != rotation_before
+    assert "Europe/London" in client.get(rotation_feed["path"], query_string=WINDOW).data.decode()
+    before = [_etag(client, f) for f in feeds]
+    # The rotation deleted is the one changed last: the newest updated_at left is older than before.
+    assert api.patch(f"/api/v1/rotations/{second['id']}", json={"name": "Going"}).status_code == 200
+    before = [_etag(client, f) for f in feeds]
+    assert api.delete(f"/api/v1/rotations/{second['id']}").status_code == 204
+    after = [_etag(client, f) for f in feeds]
+    assert all(a != b for a, b in zip(before, after))
+    assert b"Going" not in client.get(feeds[0]["path"], query_string=WINDOW).data
+    assert api.patch(f"/api/v1/teams/{team['id']}", json={"time_zone": "Asia/Kolkata"}).status_code == 200
+    assert _etag(client, feeds[0]) != after[0]
+
+
+def test_the_default_window_moves_at_midnight_and_with_it_the_etag(client, make_rotation, make_feed, monkeypatch):
+    from oncall.feeds import api as feeds_api
+
+    # A day after the rotation's last change, so that Last-Modified is the window's own.
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=2)
+    feed = make_feed("rotation", make_rotation(shift_length={"unit": "days", "count": 1}, time_zone="UTC",
+                                               handoff_time="00:00", start_date="2026-01-01")["id"])
+    monkeypatch.setattr(feeds_api, "utcnow", lambda: day - timedelta(seconds=1))
+    evening = client.get(feed["path"])
+    events = parse_icalendar(evening.data)
+    assert (events[0]["start"], events[-1]["end"]) == (day - timedelta(days=31), day + timedelta(days=179))
+    assert client.get(feed["path"], headers={"If-None-Match": evening.headers["ETag"]}).status_code == 304
+    assert client.get(feed["path"], headers={"If-Modified-Since": evening.headers["Last-Modified"]}).status_code == 304
+    monkeypatch.setattr(feeds_api, "utcnow", lambda: day + timedelta(seconds=1))
+    morning = client.get(feed["path"], headers={"If-None-Match": evening.headers["ETag"]})
+    assert morning.status_code == 200 and morning.headers["ETag"] != evening.headers["ETag"]
+    assert parse_icalendar(morning.data)[-1]["end"] == day + timedelta(days=180)
+    assert client.get(feed["path"], headers={"If-Modified-Since": evening.headers["Last-Modified"]}).status_code == 200
+
+
+def test_if_modified_since_alone_sees_the_newest_rotation_deleted(api, session, client, make_team, make_rotation,
+                                                                   make_feed):
+    # Deleting the rotation changed last moves Last-Modified back; a client that only echoes Last-Modified
+    # (no ETag) must not be told its copy, still holding that rotation, is current.
+    team = make_team()
+    kept = make_rotation(team_id=team["id"], name="Kept")
+    backdate(session, kept["id"], 120)
+    gone = make_rotation(team_id=team["id"], name="Gone")
+    feed = make_feed("team", team["id"])
+    first = client.get(feed["path"], query_string=WINDOW)
+    assert b"(Gone)" in first.data
+    assert api.delete(f"/api/v1/rotations/{gone['id']}").status_code == 204
+    again = client.get(feed["path"], query_string=WINDOW, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert again.status_code == 200 and b"(Gone)" not in again.data
+    assert client.get(feed["path"], query_string=WINDOW,
+                      headers={"If-Modified-Since": again.headers["Last-Modified"]}).status_code == 304
+    # A date the server never sent (a clock ahead, a guess) is no proof the client has the current feed.
+    assert client.get(feed["path"], query_string=WINDOW,
+                      headers={"If-Modified-Since": "Fri, 31 Dec 9999 23:59:59 GMT"}).status_code == 200
