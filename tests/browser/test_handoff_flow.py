@@ -55,12 +55,15 @@ def server(tmp_path_factory):
             shift_length={"unit": "days", "count": 1}, start_date=start, participant_ids=[u.id for u in users])
         incidents.create_incident(s, team_id=team.id, severity="SEV2", title="Checkout errors at 5%", now=now)
         incidents.create_incident(s, team_id=team.id, severity="SEV3", title="Search is slow", now=now)
+        long_one, _ = incidents.create_incident(
+            s, team_id=team.id, severity="SEV4", title=f"PaymentGatewayConnectorTimeoutException_{'x' * 80}", now=now,
+            description=f"https://logs.example.com/app/discover#/view/{'a' * 120}")
         s.add(WatchItem(team_id=team.id, text="Old certificate renewal", added_by_id=users[0].id, created_at=now))
         s.flush()
         k = (change.date() - start).days
         outgoing, incoming = users[(k - 1) % 3], users[k % 3]
         story = {"base": base, "rotation_id": rotation.id, "outgoing": outgoing.email, "incoming": incoming.email,
-                 "incoming_name": incoming.name}
+                 "incoming_name": incoming.name, "team_id": team.id, "long_incident_id": long_one.id}
 
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -151,4 +154,32 @@ def test_handoff_flow(server, browser):
     assert "Search is slow" in resolved
     assert "Keep an eye on the payment queue" in watch and "Old certificate renewal" not in watch
     page.screenshot(path=str(ARTIFACTS / "handoff-next-draft.png"), full_page=True)
+    context.close()
+
+
+def test_every_page_fits_a_phone(server, browser):
+    """At 390px nothing scrolls sideways, even with long unbroken words (URLs, exception names) in titles,
+    descriptions, watch items and notes. Screenshots of each page go to test-artifacts/phone-*.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    base, rid, tid = server["base"], server["rotation_id"], server["team_id"]
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, base, server["outgoing"])
+    long_url = "https://grafana.example.com/d/" + "checkout-latency-overview-" * 6
+    page.goto(f"{base}/teams/{tid}/watch-items")
+    page.fill("#watch-item-form input[name=text]", f"Watch {long_url}")
+    page.click("#watch-item-form button")
+    page.wait_for_url(f"{base}/teams/{tid}/watch-items")
+    pages = {"dashboard": "/", "rotation": f"/rotations/{rid}", "draft": f"/rotations/{rid}/handoff",
+             "history": f"/rotations/{rid}/handoffs", "watch-items": f"/teams/{tid}/watch-items",
+             "incidents": "/incidents", "incident": f"/incidents/{server['long_incident_id']}", "time-off": "/time-off"}
+    wide = {}
+    for name, path in pages.items():
+        page.goto(base + path)
+        page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wide[name] = width
+    assert wide == {}
     context.close()
