@@ -1,6 +1,6 @@
 """/api/v1/rotations (with shifts, on-call, overrides), team on-call and users' time off."""
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema
 
 from oncall.auth import current_user, require_team_admin, require_team_member
 from oncall.clock import utcnow
@@ -11,7 +11,7 @@ from oncall.schedules import service
 from oncall.schedules.cache import CachedSchedule
 from oncall.schedules.schemas import (
     AtSchema, OnCallSchema, OverrideSchema, RotationSchema, RotationUpdateSchema, ShiftListSchema,
-    TeamOnCallSchema, TimeOffSchema, WindowSchema,
+    TeamOnCallSchema, TimeOffSchema, UTCDateTime, WindowSchema,
 )
 
 bp = Blueprint("schedules_api", __name__, url_prefix="/api/v1", description="Rotations, overrides, time off")
@@ -22,8 +22,8 @@ class RotationQuerySchema(Schema):
 
 
 class OptionalWindowSchema(Schema):
-    start = fields.AwareDateTime(load_default=None)
-    end = fields.AwareDateTime(load_default=None)
+    start = UTCDateTime(load_default=None)
+    end = UTCDateTime(load_default=None)
 
 
 def _rotation_body(rotation) -> dict:

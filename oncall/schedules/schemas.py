@@ -1,4 +1,6 @@
 """Request and response shapes for rotations, overrides, time off and shifts."""
+from datetime import datetime, timezone
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from oncall.fields import Id, TimeZone, WallClock
@@ -8,8 +10,26 @@ from oncall.schedules.timeline import MAX_WINDOW
 MAX_SHIFT_COUNT = {"hours": 24 * 366, "days": 366, "weeks": 52}
 
 
+# Schedules reach a year or so either side of any instant they are asked about, and Python's datetime ends
+# at years 1 and 9999: input outside these bounds is refused at the edge instead of overflowing later.
+EARLIEST = datetime(1000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+_BOUNDS_MESSAGE = "Must be between 1000-01-01 and 9000-01-01."
+
+
 class UTCDateTime(fields.AwareDateTime):
-    """Aware input only (naive is rejected); output always in UTC with Z."""
+    """Aware input only (naive is rejected) and within [EARLIEST, LATEST); output always in UTC with Z."""
+
+    default_error_messages = {"out_of_range": _BOUNDS_MESSAGE}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            result = super()._deserialize(value, attr, data, **kwargs)
+        except OverflowError as exc:  # an offset pushing year 1 or 9999 out of range
+            raise self.make_error("out_of_range") from exc
+        if not EARLIEST <= result < LATEST:
+            raise self.make_error("out_of_range")
+        return result
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
@@ -17,6 +37,18 @@ class UTCDateTime(fields.AwareDateTime):
         from oncall.clock import isoformat_z
 
         return isoformat_z(value)
+
+
+class Day(fields.Date):
+    """A local calendar date within the same bounds as instants."""
+
+    default_error_messages = {"out_of_range": _BOUNDS_MESSAGE}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST.date() <= result < LATEST.date():
+            raise self.make_error("out_of_range")
+        return result
 
 
 class ShiftLengthSchema(Schema):
@@ -47,7 +79,7 @@ class RotationSchema(Schema):
     time_zone = TimeZone(required=True)
     handoff_time = WallClock(required=True)
     shift_length = fields.Nested(ShiftLengthSchema, required=True)
-    start_date = fields.Date(required=True)
+    start_date = Day(required=True)
     participant_ids = fields.List(
         Id(), required=True, validate=validate.Length(min=1, max=100)
     )
@@ -62,7 +94,7 @@ class RotationUpdateSchema(Schema):
     time_zone = TimeZone()
     handoff_time = WallClock()
     shift_length = fields.Nested(ShiftLengthSchema)
-    start_date = fields.Date()
+    start_date = Day()
     participant_ids = fields.List(Id(), validate=validate.Length(min=1, max=100))
     effective_at = UTCDateTime()
 

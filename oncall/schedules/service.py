@@ -203,33 +203,45 @@ def create_rotation(session: Session, *, team_id: int, name: str, **schedule) ->
     return rotation
 
 
+_SCHEDULE_FIELDS = ("time_zone", "handoff_time", "shift_length", "start_date", "participant_ids")
+
+
+def _config(version: RotationVersion) -> dict:
+    return {key: getattr(version, key) for key in _SCHEDULE_FIELDS}
+
+
 def update_rotation(session: Session, rotation: Rotation, changes: dict, *, now: datetime) -> Rotation:
-    """Rename in place; schedule changes take effect from `effective_at` without rewriting the past."""
+    """Rename in place; schedule changes take effect from `effective_at` without rewriting the past.
+
+    A change lands on the configuration in force at `effective_at`; changes already scheduled after it
+    still happen when they were scheduled, each keeping what it changed (so scheduling an earlier
+    change second neither drops a later one nor pulls it forward)."""
     effective_at = changes.pop("effective_at", None)
     if "name" in changes:
         rotation.name = changes.pop("name")
     if changes:
-        current = rotation.current
-        merged = {
-            "time_zone": current.time_zone,
-            "handoff_time": current.handoff_time,
-            "shift_length": current.shift_length,
-            "start_date": current.start_date,
-            "participant_ids": current.participant_ids,
-        } | changes
-        _check_participants(session, rotation.team_id, merged["participant_ids"])
-        start_at = timeline.rotation_start_at(rotation.to_plain())
         effective_at = effective_at or now
         if effective_at < now - timedelta(minutes=1):
             raise Invalid("changes cannot start in the past", fields={"effective_at": ["Must not be in the past."]})
-        if effective_at <= start_at and len(rotation.versions) == 1:
-            # Nothing has happened yet: the new configuration simply replaces the first one.
-            rotation.versions = [_new_version(merged, None)]
+        start_at = timeline.rotation_start_at(rotation.to_plain())
+        versions = list(rotation.versions)
+        if effective_at <= start_at:
+            # Nothing has happened yet: the change amends the first configuration itself.
+            effective_at, at = None, 0
         else:
-            # Later scheduled changes are superseded by this one.
-            kept = [v for v in rotation.versions if v.effective_at is None or v.effective_at < effective_at]
-            rotation.versions = kept + [_new_version(merged, effective_at)]
-            timeline.build_schedule(rotation.to_plain())  # let the pure core reject an impossible plan
+            at = max(i for i, v in enumerate(versions) if v.effective_at is None or v.effective_at <= effective_at)
+        configs = [_config(v) for v in versions]
+        replace = (at == 0 and effective_at is None) or versions[at].effective_at == effective_at
+        rebuilt = [(effective_at, configs[at] | changes)]
+        for j in range(at + 1, len(versions)):
+            delta = {k: value for k, value in configs[j].items() if value != configs[j - 1][k]}
+            rebuilt.append((versions[j].effective_at, rebuilt[-1][1] | delta))
+        if "participant_ids" in changes:
+            _check_participants(session, rotation.team_id, changes["participant_ids"])
+        # Versions are read in id order, so the ones from the change on are written anew.
+        kept = versions[:at] if replace else versions[:at + 1]
+        rotation.versions = kept + [_new_version(config, when) for when, config in rebuilt]
+        timeline.build_schedule(rotation.to_plain())  # let the pure core reject an impossible plan
     touch_rotations(session, [rotation.id], now)
     session.flush()
     return rotation

@@ -289,3 +289,76 @@ def test_override_taker_outside_the_rotation_has_contact_details(api, make_rotat
              json={"user_id": outsider["id"], "start": "2026-03-03T00:00:00Z", "end": "2026-03-04T00:00:00Z"})
     body = api.get(f"/api/v1/rotations/{rotation['id']}/oncall", query_string={"at": "2026-03-03T12:00:00Z"}).json
     assert body["user"]["name"] == "Outside Helper" and body["source"] == "override"
+
+
+def test_an_earlier_change_does_not_pull_a_later_scheduled_one_forward(api, make_rotation):
+    rotation = make_rotation(participants=3, start_date="2030-01-07", shift_length={"unit": "days", "count": 1})
+    a, b, c = rotation["participant_ids"]
+    url = f"/api/v1/rotations/{rotation['id']}"
+    assert api.patch(url, json={"participant_ids": [a, b], "effective_at": "2030-02-10T00:00:00Z"}).status_code == 200
+    # Scheduled second, in force first: from 2030-02-05 handoffs move to 10:00, and c still takes part until 02-10.
+    changed = api.patch(url, json={"handoff_time": "10:00", "effective_at": "2030-02-05T00:00:00Z"})
+    assert changed.status_code == 200, changed.json
+    assert [(v["effective_at"], v["handoff_time"], v["participant_ids"]) for v in changed.json["versions"]] == [
+        (None, "09:00", [a, b, c]),
+        ("2030-02-05T00:00:00Z", "10:00", [a, b, c]),
+        ("2030-02-10T00:00:00Z", "10:00", [a, b]),
+    ]
+    assert (changed.json["handoff_time"], changed.json["participant_ids"]) == ("10:00", [a, b])
+    result = shifts(api, rotation["id"], "2030-02-05T15:00:00Z", "2030-02-12T00:00:00Z")
+    # Day k=29 (2030-02-05) onwards, 10:00 EST = 15:00Z: c keeps its turns until the change on 02-10.
+    assert [(s["start"], s["user_id"]) for s in result] == [
+        ("2030-02-05T15:00:00Z", [a, b, c][29 % 3]),
+        ("2030-02-06T15:00:00Z", [a, b, c][30 % 3]),
+        ("2030-02-07T15:00:00Z", [a, b, c][31 % 3]),
+        ("2030-02-08T15:00:00Z", [a, b, c][32 % 3]),
+        ("2030-02-09T15:00:00Z", [a, b, c][33 % 3]),
+        ("2030-02-10T00:00:00Z", [a, b][33 % 2]),
+        ("2030-02-10T15:00:00Z", [a, b][34 % 2]),
+        ("2030-02-11T15:00:00Z", [a, b][35 % 2]),
+    ]
+
+
+def test_a_change_at_the_same_instant_as_a_scheduled_one_amends_it(api, make_rotation):
+    rotation = make_rotation(participants=3, start_date="2030-01-07")
+    a, b, c = rotation["participant_ids"]
+    url = f"/api/v1/rotations/{rotation['id']}"
+    api.patch(url, json={"participant_ids": [a, b], "effective_at": "2030-02-10T00:00:00Z"})
+    changed = api.patch(url, json={"handoff_time": "10:00", "effective_at": "2030-02-10T00:00:00Z"})
+    assert changed.status_code == 200, changed.json
+    assert [(v["effective_at"], v["handoff_time"], v["participant_ids"]) for v in changed.json["versions"]] == [
+        (None, "09:00", [a, b, c]), ("2030-02-10T00:00:00Z", "10:00", [a, b])]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("get", "/api/v1/rotations/{rid}/oncall?at=9999-12-31T23:59:59Z", None, "at"),
+        ("get", "/api/v1/rotations/{rid}/oncall?at=0001-01-01T00:00:00%2B14:00", None, "at"),
+        ("get", "/api/v1/teams/{tid}/oncall?at=0001-01-01T00:00:00Z", None, "at"),
+        ("get", "/api/v1/rotations/{rid}/shifts?start=9999-12-01T00:00:00Z&end=9999-12-31T23:59:59Z", None, "start"),
+        ("get", "/api/v1/rotations/{rid}/shifts?start=0001-01-01T00:00:00Z&end=0001-02-01T00:00:00Z", None, "start"),
+        ("post", "/api/v1/rotations/{rid}/overrides", {"start": "9999-12-31T00:00:00Z", "end": "9999-12-31T23:59:59Z"},
+         "start"),
+        ("post", "/api/v1/users/{uid}/time-off", {"start": "0001-01-01T00:00:00Z", "end": "0001-01-02T00:00:00Z"},
+         "start"),
+        ("patch", "/api/v1/rotations/{rid}", {"handoff_time": "10:00", "effective_at": "9999-12-31T00:00:00Z"},
+         "effective_at"),
+        ("patch", "/api/v1/rotations/{rid}", {"start_date": "9999-12-31"}, "start_date"),
+        ("post", "/api/v1/rotations", {"start_date": "0001-01-01"}, "start_date"),
+    ],
+)
+def test_instants_outside_any_calendar_are_422_not_500(api, session, make_rotation, method, path, body, field):
+    rotation = make_rotation(participants=2)
+    uid = rotation["participant_ids"][0]
+    if body is not None and path.endswith("/overrides"):
+        body = body | {"user_id": uid}
+    if path == "/api/v1/rotations":
+        body = _rotation_body(rotation["team_id"], rotation["participant_ids"], body)
+    counts = [count(session, model) for model in (Rotation, Override, TimeOff)]
+    url = path.format(rid=rotation["id"], tid=rotation["team_id"], uid=uid)
+    response = getattr(api, method)(url, json=body) if body is not None else getattr(api, method)(url)
+    assert response.status_code == 422, response.json
+    assert field in response.json["error"]["fields"], response.json
+    assert [count(session, model) for model in (Rotation, Override, TimeOff)] == counts
+    assert api.get(f"/api/v1/rotations/{rotation['id']}").json["versions"] == rotation["versions"]
