@@ -288,7 +288,7 @@ def _sms_body(pages: list[Incident], public_url: str) -> str:
         incident = pages[0]
         return texts.sms_page(severity=incident.severity, title=incident.title, code=incident.code,
                               runbook=incident.runbook_url, link=_link(public_url, incident))
-    return texts.sms_digest([(i.severity, i.title, i.code) for i in pages])
+    return texts.sms_digest([(i.severity, i.title, i.code, i.runbook_url) for i in pages])
 
 
 def _voice_body(incident: Incident, public_url: str) -> str:

@@ -28,6 +28,10 @@ def _one_line(text: str) -> str:
     return " ".join((text or "").split())
 
 
+def reply_instructions(code: int) -> str:
+    return f"Reply {code}A to ack, {code}R to resolve, {code}E to escalate"
+
+
 def sms_page(*, severity: str, title: str, code: int, runbook: str | None = None, link: str | None = None) -> str:
     """One incident page. Ends with the reply instructions PRODUCT.md fixes word for word."""
     parts = [f"[{severity}] {_one_line(title)}"]
@@ -35,20 +39,49 @@ def sms_page(*, severity: str, title: str, code: int, runbook: str | None = None
         parts.append(f"Runbook: {runbook}")
     if link:
         parts.append(link)
-    instructions = f"Reply {code}A to ack, {code}R to resolve, {code}E to escalate"
+    instructions = reply_instructions(code)
     head = "\n".join(parts)
     room = SMS_LIMIT - len(instructions) - 1
     return f"{head[:room]}\n{instructions}"
 
 
-def sms_digest(pages: list[tuple[str, str, int]]) -> str:
-    """Several pages for one person folded into one SMS: (severity, title, code) each."""
-    lines = [f"{len(pages)} incidents need you:"]
-    for severity, title, code in pages:
-        lines.append(f"{code}: [{severity}] {_one_line(title)[:80]}")
-    lines.append(SMS_USAGE)
-    body = "\n".join(lines)
-    return body if len(body) <= SMS_LIMIT else body[: SMS_LIMIT - 3] + "..."
+DIGEST_TITLE_LIMIT = 80
+
+
+def sms_digest(pages: list[tuple]) -> str:
+    """Several pages for one person folded into one SMS: (severity, title, code[, runbook]) each.
+
+    Each incident keeps what its own page would say (severity, title, runbook) and its own reply instructions,
+    most severe first, so the SMS ends with real instructions as PRODUCT.md requires of a page, never with a
+    placeholder. Too many for one SMS: titles are cut and runbooks dropped, then the least severe are left
+    out (the header says how many; AA and RR still reach them)."""
+    pages = sorted(pages, key=lambda page: page[0])  # SEV1 first; stable, so oldest first within a severity
+
+    def block(page: tuple, full: bool) -> str:
+        severity, title, code, *rest = page
+        runbook = rest[0] if rest else None
+        lines = [f"[{severity}] {_one_line(title) if full else _one_line(title)[:DIGEST_TITLE_LIMIT]}"]
+        if full and runbook:
+            lines.append(f"Runbook: {runbook}")
+        lines.append(reply_instructions(code))
+        return "\n".join(lines)
+
+    def head(left_out: int) -> str:
+        more = f"; {left_out} more not listed" if left_out else ""
+        return f"{len(pages)} incidents need you (AA acks all, RR resolves all{more}):"
+
+    for full in (True, False):
+        body = "\n".join([head(0), *(block(page, full) for page in pages)])
+        if len(body) <= SMS_LIMIT:
+            return body
+    blocks, size = [], 0
+    for page in pages:
+        text = block(page, False)
+        if blocks and len(head(len(pages))) + size + 1 + len(text) + 1 > SMS_LIMIT:
+            break
+        blocks.append(text)
+        size += len(text) + 1
+    return "\n".join([head(len(pages) - len(blocks)), *blocks])[:SMS_LIMIT]
 
 
 def sms_confirmation(action: str, done: list[int], unchanged: dict[int, str] | None = None) -> str:

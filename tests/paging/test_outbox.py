@@ -255,8 +255,10 @@ def test_several_incidents_for_one_person_are_folded_into_one_sms(world, notifie
     world.dispatch(T0 + 30 * SECOND)
     assert len(notifier.sent) == 2
     digest = notifier.sent[1]["body"]
-    assert digest.startswith("2 incidents need you:")
-    assert f"{second.code}: [SEV2] Refunds slow" in digest and f"{third.code}: [SEV2] Payouts stuck" in digest
+    assert digest.startswith("2 incidents need you (AA acks all, RR resolves all):\n")
+    assert f"[SEV2] Refunds slow\nReply {second.code}A to ack" in digest
+    assert digest.endswith(f"[SEV2] Payouts stuck\nReply {third.code}A to ack, {third.code}R to resolve, "
+                           f"{third.code}E to escalate")
     rows = world.notifications(second.id) + world.notifications(third.id)
     assert {(r.state, r.provider_id, r.digest) for r in rows} == {("sent", notifier.sent[1]["id"], True)}
     event = next(e for e in world.timeline(third.id) if e.kind == "notification")
@@ -284,7 +286,7 @@ def test_everything_due_for_a_person_goes_into_one_digest_whatever_the_claim_siz
     world.dispatch(T0 + 30 * SECOND, claim=2)
     assert len(notifier.sent) == 2
     digest = notifier.sent[1]["body"]
-    assert digest.startswith("6 incidents need you:") and all(f"{code}: [SEV2]" in digest for code in codes)
+    assert digest.startswith("6 incidents need you") and all(f"Reply {code}A to ack" in digest for code in codes)
 
 
 def test_pages_due_together_are_sent_in_parallel(world, notifier, monkeypatch):
@@ -311,7 +313,7 @@ def test_a_failed_sms_does_not_use_up_the_window(world, notifier):
     world.dispatch(T0)
     world.open("SEV2", title="Second", at=T0 + SECOND)
     world.dispatch(T0 + 2 * SECOND)  # the retry of the first and the second one: one digest, now
-    assert len(notifier.sent) == 1 and notifier.sent[0]["body"].startswith("2 incidents need you:")
+    assert len(notifier.sent) == 1 and notifier.sent[0]["body"].startswith("2 incidents need you")
 
 
 # --- callbacks that overtake the send ------------------------------------------------------------------------
@@ -422,7 +424,7 @@ def test_an_early_failure_of_a_digest_falls_back_for_every_incident_in_it(world,
     third = world.open("SEV2", title="Payouts stuck", at=T0 + SECOND)
     early = CallbackFirstNotifier(world.app, notifier, "undelivered")
     outbox.dispatch_due(world.sessions, early, now=T0 + 30 * SECOND, public_url=PUBLIC_URL)
-    assert notifier.sent[-1]["body"].startswith("2 incidents need you:")
+    assert notifier.sent[-1]["body"].startswith("2 incidents need you")
     for incident in (second, third):
         rows = world.notifications(incident.id)
         assert [(r.channel, r.state) for r in rows] == [("sms", "failed"), ("voice", "pending")], incident.title

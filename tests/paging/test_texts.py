@@ -1,4 +1,5 @@
 """Page texts, TwiML and reply parsing (pure: no app, no database)."""
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -112,18 +113,31 @@ def test_sms_page_long_title_is_cut_but_keeps_the_instructions():
     assert body.startswith("[SEV1] xxx")
 
 
-@pytest.mark.parametrize("pages, lines", [
-    ([("SEV1", "DB down", 7), ("SEV3", "Slow\npages", 12)],
-     ["2 incidents need you:", "7: [SEV1] DB down", "12: [SEV3] Slow pages", texts.SMS_USAGE]),
-    ([("SEV2", "y" * 200, 1)], ["1 incidents need you:", "1: [SEV2] " + "y" * 80, texts.SMS_USAGE]),
-])
-def test_sms_digest(pages, lines):
-    assert texts.sms_digest(pages).split("\n") == lines
+INSTRUCTIONS = re.compile(r"Reply (\d+)A to ack, \1R to resolve, \1E to escalate$")
 
 
-def test_sms_digest_never_exceeds_the_sms_limit():
-    body = texts.sms_digest([("SEV1", "t" * 80, n) for n in range(100)])
-    assert len(body) == texts.SMS_LIMIT and body.endswith("...")
+def test_sms_digest_gives_each_incident_its_severity_title_runbook_and_reply_code():
+    body = texts.sms_digest([("SEV3", "Slow\npages", 12, None), ("SEV1", "DB down", 7, "https://rb/db")])
+    assert body.split("\n") == [
+        "2 incidents need you (AA acks all, RR resolves all):",
+        "[SEV1] DB down", "Runbook: https://rb/db", "Reply 7A to ack, 7R to resolve, 7E to escalate",
+        "[SEV3] Slow pages", "Reply 12A to ack, 12R to resolve, 12E to escalate"]
+
+
+@pytest.mark.parametrize("count", [2, 9, 30, 200])
+def test_sms_digest_fits_one_sms_and_ends_with_real_reply_instructions(count):
+    # PRODUCT.md: an SMS page ends with "Reply <code>A to ack, ..." with the incident's code, never the
+    # placeholder; a storm folded into one SMS must still fit Twilio's limit.
+    pages = [("SEV2", f"Checkout errors on shard {n} " + "x" * 60, 1000 + n, f"https://rb/{n}") for n in range(count)]
+    body = texts.sms_digest(pages)
+    assert len(body) <= texts.SMS_LIMIT
+    assert "<code>" not in body
+    assert INSTRUCTIONS.search(body)
+    assert body.startswith(f"{count} incidents need you")
+    listed = set(map(int, re.findall(r"Reply (\d+)A to ack", body)))
+    assert listed and listed <= {1000 + n for n in range(count)}
+    if len(listed) < count:
+        assert f"{count - len(listed)} more not listed" in body.split("\n")[0]
 
 
 @pytest.mark.parametrize("action, done, unchanged, expected", [
