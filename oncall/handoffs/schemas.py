@@ -4,6 +4,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from oncall.fields import Id
 from oncall.schedules.schemas import UTCDateTime
 
+# One submission's limits, for the API and the web form alike.
+MAX_NEW_WATCH_ITEMS = 20
+MAX_CLOSED_WATCH_ITEMS = 200
+
 
 class PersonSchema(Schema):
     id = fields.Integer()
@@ -61,9 +65,10 @@ class HandoffSubmitSchema(Schema):
 
     shift_change_at = UTCDateTime(load_default=None, allow_none=True)
     notes = fields.String(load_default="", validate=validate.Length(max=20000))
-    watch_items = fields.List(fields.Nested(NewWatchItemSchema), load_default=list, validate=validate.Length(max=20),
+    watch_items = fields.List(fields.Nested(NewWatchItemSchema), load_default=list,
+                              validate=validate.Length(max=MAX_NEW_WATCH_ITEMS),
                               metadata={"description": "New watch items; they become the team's."})
-    close_watch_items = fields.List(Id(), load_default=list, validate=validate.Length(max=200),
+    close_watch_items = fields.List(Id(), load_default=list, validate=validate.Length(max=MAX_CLOSED_WATCH_ITEMS),
                                     metadata={"description": "Ids of the team's watch items to close now."})
     submit = fields.Boolean(load_default=True)
 

@@ -13,6 +13,7 @@ from oncall.errors import Forbidden, NotFound, OncallError
 from oncall.fields import MAX_ID
 from oncall.handoffs import service
 from oncall.handoffs.models import WatchItem
+from oncall.handoffs.schemas import MAX_CLOSED_WATCH_ITEMS, MAX_NEW_WATCH_ITEMS
 from oncall.people.models import Team
 from oncall.schedules import service as schedules
 from oncall.web import permissions, timefmt
@@ -30,6 +31,8 @@ def _public_url() -> str:
 
 
 def _ids(values: list[str]) -> list[int]:
+    if len(values) > MAX_CLOSED_WATCH_ITEMS:
+        raise FormError("too many watch items to close", fields={"close": [f"At most {MAX_CLOSED_WATCH_ITEMS} at once."]})
     ids = []
     for v in values:
         if not v.isdigit() or not 1 <= int(v) <= MAX_ID:
@@ -47,6 +50,9 @@ def _new_items(texts: list[str], dues: list[str]) -> list[dict]:
             if due.strip():
                 raise FormError("a watch item needs text", fields={"new_text": ["A due date needs a description."]})
             continue
+        if len(items) == MAX_NEW_WATCH_ITEMS:
+            raise FormError("too many new watch items",
+                            fields={"new_text": [f"At most {MAX_NEW_WATCH_ITEMS} new watch items at once."]})
         if len(text) > 500:
             raise FormError("watch items are at most 500 characters", fields={"new_text": ["At most 500 characters."]})
         try:

@@ -82,6 +82,20 @@ def test_form_errors_keep_what_was_typed(scenario, browser, session):
     assert session.scalar(select(WatchItem.id)) is None
 
 
+def test_form_has_the_apis_limits(scenario, browser, session):
+    """A hand-made POST cannot add hundreds of watch items or make the server look up thousands of ids:
+    the form keeps the API's limits (20 new items, 200 to close)."""
+    b = browser(scenario.bob)
+    url = f"/rotations/{scenario.rotation_id}/handoff"
+    many = b.post(url, _form(scenario, new_text=[f"item {i}" for i in range(21)], new_due=[]))
+    assert many.status_code == 422 and "At most 20 new watch items at once." in many.get_data(as_text=True)
+    closing = b.post(url, _form(scenario, close=[str(i) for i in range(1, 202)]))
+    assert closing.status_code == 422
+    assert session.scalar(select(WatchItem.id)) is None and session.scalar(select(Handoff.id)) is None
+    assert b.post(url, _form(scenario, new_text=[f"item {i}" for i in range(20)], new_due=[])).status_code == 303
+    assert len(session.scalars(select(WatchItem.id)).all()) == 20
+
+
 def test_incoming_acknowledges_on_the_page(scenario, browser, session):
     outgoing, incoming = people_at(scenario, expected_change(scenario))
     browser(outgoing).post(f"/rotations/{scenario.rotation_id}/handoff", _form(scenario))
