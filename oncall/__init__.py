@@ -7,6 +7,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask_smorest import Api
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from oncall import auth, db
 from oncall.config import Config
@@ -45,6 +46,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'oncall.db'}"
     app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
+    if int(app.config["PROXY_COUNT"]):
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.json.sort_keys = False  # keep fields in schema order: id first, as people read them
 
     # Before any blueprint: every <int:id> in a URL is bounded to the databases' integer range.

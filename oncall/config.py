@@ -7,6 +7,9 @@ class Config:
     DATABASE_URL: str | None = None
     SECRET_KEY = "dev-only-change-me"
     PUBLIC_URL = "http://127.0.0.1:5000"
+    # Number of reverse proxies in front of the app (0: none). Behind one, the client address and scheme
+    # come from X-Forwarded-For/-Proto, which sign-in throttling and secure cookies depend on.
+    PROXY_COUNT = 0
     # The quick start runs the escalation jobs inside the web process; production runs `oncall worker`.
     RUN_WORKER_IN_WEB = False
     API_TITLE = "oncall"

@@ -78,3 +78,19 @@ def test_request_teardown_commits_reads_but_never_unfinished_writes(app, session
                                                   is_admin=False, sms_opted_out=False, created_at=utcnow()))
     found = session.scalars(select(User.email).where(User.email.in_(["ghost@example.com", "bulk@example.com"])))
     assert list(found) == []
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(database_url):
+    from flask import request
+
+    from oncall import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "PROXY_COUNT": 1})
+
+    @app.get("/_whoami")
+    def whoami():
+        return {"addr": request.remote_addr, "scheme": request.scheme}
+
+    response = app.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7",
+                                                          "X-Forwarded-Proto": "https"})
+    assert response.json == {"addr": "203.0.113.7", "scheme": "https"}
