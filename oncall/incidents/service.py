@@ -289,13 +289,16 @@ def apply_alerts(session: Session, *, integration: Integration, alerts: list, no
 
     Alertmanager repeats a firing alert on every group change and repeat_interval: the same alert (same
     fingerprint and startsAt) never pages again, even once its incident was resolved by hand; a new startsAt
-    under the same fingerprint means it fired anew."""
+    under the same fingerprint means it fired anew. So does a firing alert after Alertmanager itself resolved
+    it: an alert whose endsAt passed (Prometheus restarted, or could not reach it) is merged back with its
+    old startsAt once Prometheus sends it again."""
     integration.last_used_at = now
     results = []
     for alert in alerts:
         outcome = {"fingerprint": alert.fingerprint, "status": "firing" if alert.firing else "resolved"}
         latest = _latest_with_key(session, integration.team_id, alert.fingerprint)
-        same_firing = latest is not None and (latest.alert or {}).get("starts_at") == alert.alert["starts_at"]
+        same_firing = (latest is not None and (latest.alert or {}).get("starts_at") == alert.alert["starts_at"]
+                       and not (latest.status == RESOLVED and latest.resolved_via == "alertmanager"))
         if not alert.firing:
             if latest is not None and latest.is_open:
                 resolve(session, latest, user_id=None, via="alertmanager", now=now)

@@ -185,3 +185,17 @@ def test_an_open_incident_notes_a_refire_on_its_timeline(hook, api):
 def test_unknown_fields_from_newer_alertmanagers_are_ignored(hook):
     body = payload(alert(silencedBy=[], inhibitedBy=[]), extra={"x": 1})
     assert hook(body).status_code == 200
+
+
+def test_an_alert_firing_again_after_alertmanager_resolved_it_pages_again(hook, api):
+    # Alertmanager resolves an alert whose endsAt passed (Prometheus restarted or was cut off for a few minutes)
+    # and, when Prometheus sends it again, merges it back with its original startsAt: the same firing alert by
+    # its times, but firing again after Alertmanager itself said it was over. Somebody must be paged.
+    [first] = hook(payload()).json["results"]
+    hook(payload(alert(status="resolved", endsAt="2026-03-04T15:10:00Z")))
+    [again] = hook(payload()).json["results"]
+    assert again["action"] == "created" and again["incident_id"] != first["incident_id"]
+    incident = api.get(f"/api/v1/incidents/{again['incident_id']}").json
+    assert incident["status"] == "triggered" and len(incident["notifications"]) > 0
+    # Its repeats are repeats of the new incident.
+    assert hook(payload()).json["results"][0] == again | {"action": "unchanged"}
