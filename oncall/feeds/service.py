@@ -56,20 +56,27 @@ def feed_links(feed: CalendarFeed, public_url: str) -> dict:
 
 # --- feeds as records ------------------------------------------------------------------------
 
-def _check_target(session: Session, scope: str, scope_id: int) -> None:
-    model = {"rotation": Rotation, "team": Team, "user": User}.get(scope)
+TARGETS = {"rotation": Rotation, "team": Team, "user": User}
+
+
+def _check_target(session: Session, scope: str, scope_id: int) -> Rotation | Team | User:
+    model = TARGETS.get(scope)
     if model is None:
         raise Invalid(f"unknown scope {scope!r}", fields={"scope": [f"One of: {', '.join(SCOPES)}."]})
-    if session.get(model, scope_id) is None:
+    target = session.get(model, scope_id)
+    if target is None:
         raise Invalid(f"{scope} {scope_id} does not exist", fields={"id": [f"Unknown {scope}."]})
+    return target
 
 
 def create_feed(session: Session, *, owner_id: int, scope: str, scope_id: int, now: datetime) -> CalendarFeed:
     """A new feed whose `secret` attribute holds the secret, this once."""
-    _check_target(session, scope, scope_id)
+    target = _check_target(session, scope, scope_id)
     secret = mint_secret()
+    # A feed opens only a target no younger than itself (see _state_query); a target stamped by a clock
+    # ahead of this one must not leave its new feed dead.
     feed = CalendarFeed(user_id=owner_id, scope=scope, scope_id=scope_id, secret_hash=hash_secret(secret),
-                        created_at=now)
+                        created_at=max(now, target.created_at))
     session.add(feed)
     session.flush()
     feed.secret = secret
@@ -172,7 +179,7 @@ class FeedState:
     (a deleted one lowers the count), people's names (renames), the team's or user's name and zone.
     """
 
-    alive: bool  # the feed still exists
+    alive: bool  # the feed still exists, and so does the very target it was made for
     target_exists: bool
     rotation_count: int
     rotation_id_sum: int
@@ -220,8 +227,13 @@ def _state_query(scope: str) -> Select:
     """One statement, built once, its only parameters the feed's: this runs on every poll."""
     scope_id = bindparam("scope_id")
     rids = _rotation_ids(scope, scope_id)
+    # SQLite gives a deleted row's id to the next row when it was the highest: a target younger than the
+    # feed is not the one it was made for (a deleted rotation's URL must not open the next one created).
+    target = TARGETS[scope]
+    born = select(target.created_at).where(target.id == scope_id).scalar_subquery()
     alive = (select(func.count().label("n"))
-             .where(CalendarFeed.id == bindparam("feed_id"), CalendarFeed.secret_hash == bindparam("secret_hash"))
+             .where(CalendarFeed.id == bindparam("feed_id"), CalendarFeed.secret_hash == bindparam("secret_hash"),
+                    CalendarFeed.created_at >= born)
              .subquery("alive"))
     rotations = (select(func.count(Rotation.id).label("n"), func.coalesce(func.sum(Rotation.id), ZERO).label("ids"),
                         func.max(Rotation.updated_at).label("changed_at"))

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 
 from oncall.feeds import service
 from oncall.feeds.models import CalendarFeed
+from oncall.people.models import Team, User
 from oncall.schedules.models import Rotation
 from tests.conftest import ApiClient
 from tests.feeds.conftest import PUBLIC_URL, parse_icalendar, utc
@@ -528,3 +529,24 @@ def test_if_modified_since_alone_sees_the_newest_rotation_deleted(api, session, 
     # A date the server never sent (a clock ahead, a guess) is no proof the client has the current feed.
     assert client.get(feed["path"], query_string=WINDOW,
                       headers={"If-Modified-Since": "Fri, 31 Dec 9999 23:59:59 GMT"}).status_code == 200
+
+
+@pytest.mark.parametrize("scope", ["rotation", "team", "user"])
+def test_a_feed_never_opens_a_newer_target_that_took_its_targets_id(api, session, client, make_team, make_user,
+                                                                    make_rotation, make_feed, scope):
+    # SQLite (the embedded default) hands a deleted row's id to the next row inserted when it was the highest,
+    # so a feed's id can come to name a target created after the feed: stamped so here, on either database.
+    model = {"rotation": Rotation, "team": Team, "user": User}[scope]
+    make = {"rotation": lambda: make_rotation()["id"], "team": lambda: make_team()["id"],
+            "user": lambda: make_user()["id"]}[scope]
+    target = make()
+    feed = make_feed(scope, target)
+    assert client.get(feed["path"], query_string=WINDOW).status_code == 200
+    session.execute(update(model).where(model.id == target).values(created_at=datetime.now(UTC) + timedelta(seconds=1)))
+    session.commit()
+    assert client.get(feed["path"], query_string=WINDOW).status_code == 404
+    # A target stamped by a clock ahead of this process's (another web host) still opens a feed made at once.
+    ahead = make()
+    session.execute(update(model).where(model.id == ahead).values(created_at=datetime.now(UTC) + timedelta(seconds=5)))
+    session.commit()
+    assert client.get(make_feed(scope, ahead)["path"], query_string=WINDOW).status_code == 200
