@@ -300,3 +300,23 @@ def test_a_database_conflict_is_retried_next_tick_without_postponing(world, monk
     assert world.incident(incident.id).next_step_at == T0 + minutes(5)  # not pushed back
     assert world.tick(T0 + minutes(5) + timedelta(seconds=1)) == 1
     assert world.pages(incident.id, step=1)
+
+
+def test_pto_and_overrides_added_mid_incident_change_who_the_next_step_pages(world, session):
+    three_steps(world)
+    incident = world.open("SEV2")
+    # The secondary's schedule is read (and cached) before anyone changes it.
+    assert [shift.user_id for _, shift in schedules.on_call_for(session, rotation_ids=[world.secondary_id],
+                                                                 at=T0)] == [world.uid("carol")]
+    schedules.add_time_off(session, user_id=world.uid("carol"), start_at=T0 + minutes(1),
+                           end_at=T0 + timedelta(days=1), reason="sick", now=T0 + minutes(1))
+    session.commit()
+    world.tick(T0 + minutes(5))
+    assert world.pages(incident.id, step=1) == [("dave", "sms", 1, 0), ("dave", "voice", 1, 0)]
+    second = world.open("SEV2", title="Refunds slow", at=T0 + minutes(6))
+    schedules.add_override(session, rotation_id=world.secondary_id, user_id=world.uid("erin"),
+                           start_at=T0 + minutes(7), end_at=T0 + timedelta(hours=2), reason="swap",
+                           now=T0 + minutes(7))
+    session.commit()
+    world.tick(T0 + minutes(11))
+    assert world.pages(second.id, step=1) == [("erin", "sms", 1, 0), ("erin", "voice", 1, 0)]
