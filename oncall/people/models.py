@@ -1,7 +1,7 @@
 """Users, teams, membership and API tokens."""
 from datetime import datetime, time
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oncall.clock import utcnow
@@ -22,6 +22,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # Set when the phone texts STOP: carriers then refuse our SMS, so pages go by voice instead.
     sms_opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped on sign-out: web sessions are signed cookies, so this is what makes a copied cookie worthless.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list["TeamMember"]] = relationship(back_populates="user", cascade="all, delete-orphan")

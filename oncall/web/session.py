@@ -37,6 +37,10 @@ def sign_in(user: User) -> None:
 
 
 def sign_out() -> None:
+    """End this session and, since the cookie itself cannot be recalled, every other one of this user's."""
+    user = signed_in_user()
+    if user is not None:
+        user.session_epoch = (user.session_epoch or 0) + 1
     cookie.clear()
     g.web_user = None
 

@@ -77,5 +77,6 @@ def authenticate(session: Session, *, email: str, password: str, ip: str, now: d
 
 
 def session_fingerprint(user: User) -> str:
-    """Ties a signed-in session to the password it was opened with: a new password ends other sessions."""
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+    """Ties a signed-in session to the password it was opened with and to the user's session epoch: a new
+    password, or signing out, ends every session opened before."""
+    return hashlib.sha256(f"{user.password_hash or ''}:{user.session_epoch or 0}".encode()).hexdigest()[:16]

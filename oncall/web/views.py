@@ -96,6 +96,7 @@ def sign_in_page():
 @bp.post("/sign-out", endpoint="sign_out")
 def sign_out_page():
     sign_out()
+    get_session().commit()
     flash("Signed out.")
     return redirect(url_for("web.sign_in"), 303)
 

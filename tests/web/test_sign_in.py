@@ -125,3 +125,15 @@ def test_set_password_command(app, make_person, session):
     unknown = runner.invoke(args=["user", "set-password", "--email", "nobody@example.com", "--password-stdin"],
                             input="a long enough password\n")
     assert unknown.exit_code != 0 and "no user" in unknown.output
+
+
+def test_signing_out_ends_a_copied_session_cookie_too(app, client, make_person):
+    person = make_person("Copy Cat")
+    page = client.get("/sign-in")
+    client.post("/sign-in", data={"email": person.email, "password": PASSWORD, "csrf_token": csrf_from(page)})
+    stolen = client.get_cookie("session").value
+    other = app.test_client()
+    other.set_cookie("session", stolen, domain="localhost")
+    assert other.get("/").status_code == 200  # the copy works while the session lives
+    client.post("/sign-out", data={"csrf_token": csrf_from(client.get("/"))})
+    assert other.get("/").status_code == 302  # and not after its owner signed out
