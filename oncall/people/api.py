@@ -62,10 +62,11 @@ def delete_user(user_id: int):
     require_admin(current_user())
     session = get_session()
     user = service.get_user(session, user_id)
+    # Their overrides go with them: the rotations they covered change, so caches and feeds must see it. This
+    # locks the user's row first, so nobody can make them a participant between the check below and the delete.
+    touch_rotations_of_user(session, user_id, utcnow())
     if session.scalar(select(exists().where(RotationParticipant.user_id == user_id))):
         raise Conflict("this user is a participant of a rotation; remove them from it first")
-    # Their overrides go with them: the rotations they covered change, so caches and feeds must see it.
-    touch_rotations_of_user(session, user_id, utcnow())
     session.delete(user)
     session.commit()
 

@@ -88,7 +88,7 @@ def get_rotation(rotation_id: int):
 @bp.response(200, RotationSchema)
 def update_rotation(data, rotation_id: int):
     """Rename at once; participants, shift length, handoff time, zone or start date change from `effective_at`
-    (default now), leaving earlier shifts as they were. Changes scheduled after `effective_at` are superseded."""
+    (default now), leaving earlier shifts as they were; changes already scheduled later still happen then."""
     session = get_session()
     rotation = service.get_rotation(session, rotation_id)
     require_team_admin(current_user(), rotation.team_id)

@@ -166,7 +166,9 @@ def contact_details(session: Session, user_ids: set[int]) -> dict[int, dict]:
 def _check_participants(session: Session, team_id: int, participant_ids: list[int]) -> None:
     if len(set(participant_ids)) != len(participant_ids):
         raise Invalid("a participant is listed twice", fields={"participant_ids": ["Each user may appear once."]})
-    found = set(session.scalars(select(User.id).where(User.id.in_(participant_ids))))
+    # FOR SHARE: a concurrent time off or deletion of one of them (FOR UPDATE in touch_rotations_of_user) either
+    # commits first, so this rotation's stamp is bumped after it, or waits and then sees this rotation to touch.
+    found = set(session.scalars(select(User.id).where(User.id.in_(participant_ids)).with_for_update(read=True)))
     missing = [uid for uid in participant_ids if uid not in found]
     if missing:
         raise Invalid(f"unknown users {missing}", fields={"participant_ids": [f"Unknown user ids: {missing}"]})
@@ -217,8 +219,7 @@ def update_rotation(session: Session, rotation: Rotation, changes: dict, *, now:
     still happen when they were scheduled, each keeping what it changed (so scheduling an earlier
     change second neither drops a later one nor pulls it forward)."""
     effective_at = changes.pop("effective_at", None)
-    if "name" in changes:
-        rotation.name = changes.pop("name")
+    name = changes.pop("name", None)
     if changes:
         effective_at = effective_at or now
         if effective_at < now - timedelta(minutes=1):
@@ -242,6 +243,9 @@ def update_rotation(session: Session, rotation: Rotation, changes: dict, *, now:
         kept = versions[:at] if replace else versions[:at + 1]
         rotation.versions = kept + [_new_version(config, when) for when, config in rebuilt]
         timeline.build_schedule(rotation.to_plain())  # let the pure core reject an impossible plan
+    if name is not None:
+        # Written after the participants' row locks, so every writer takes user rows before rotation rows.
+        rotation.name = name
     touch_rotations(session, [rotation.id], now)
     session.flush()
     return rotation
@@ -253,7 +257,12 @@ def touch_rotations(session: Session, rotation_ids: list[int], now: datetime) ->
 
 
 def touch_rotations_of_user(session: Session, user_id: int, now: datetime) -> None:
-    """A user's details or time off changed: every rotation they can appear in must look changed."""
+    """A user's details or time off changed: every rotation they can appear in must look changed.
+
+    The user's row is locked first, so a rotation change adding them or an override given to them (both
+    lock the row FOR SHARE) cannot commit unseen between this lookup and our commit: a cache filled in
+    between would keep the newer stamp without this change."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
     overridden = session.scalars(select(Override.rotation_id).where(Override.user_id == user_id).distinct())
     touch_rotations(session, sorted(set(rotations_of_user(session, user_id)) | set(overridden)), now)
 
@@ -290,7 +299,8 @@ def get_override(session: Session, rotation_id: int, override_id: int) -> Overri
 def _check_override(session: Session, rotation_id: int, user_id: int, start_at, end_at, except_id=None) -> None:
     if end_at <= start_at:
         raise Invalid("end must be after start", fields={"end": ["Must be after start."]})
-    if session.get(User, user_id) is None:
+    # FOR SHARE: see _check_participants (a user being deleted meanwhile is then simply unknown).
+    if session.scalar(select(User.id).where(User.id == user_id).with_for_update(read=True)) is None:
         raise Invalid(f"user {user_id} does not exist", fields={"user_id": ["Unknown user."]})
     clash = session.scalar(
         select(Override.id).where(
