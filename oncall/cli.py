@@ -117,7 +117,16 @@ def token_create(email: str, name: str | None, admin: bool):
     except ValidationError as exc:
         raise click.BadParameter("not a valid email address", param_hint="--email") from exc
     with get_sessionmaker().begin() as session:
+        _require_migrated(session)
         user = ensure_user(session, email=email, name=name, admin=admin)
         token = create_api_token(session, user=user, name="cli")
         click.echo(f"Token for {user.email} (user {user.id}{', admin' if user.is_admin else ''}); it is not shown again:")
     click.echo(token)
+
+
+def _require_migrated(session) -> None:
+    # A fresh machine's first command is often this one: say what to run instead of a missing-table traceback.
+    from sqlalchemy import inspect
+
+    if not inspect(session.connection()).has_table("api_tokens"):
+        raise click.ClickException("the database has no tables yet; run `oncall db upgrade` first")

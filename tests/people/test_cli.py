@@ -26,3 +26,16 @@ def test_token_create_rejects_a_bad_email(app):
     out = app.test_cli_runner().invoke(token_create, ["--email", "nope"])
     assert out.exit_code != 0
     assert "email" in out.output
+
+
+def test_token_create_on_an_unmigrated_database_says_what_to_run(tmp_path):
+    from oncall import create_app
+    from oncall.cli import token_create
+    from oncall.db import get_engine
+
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    out = app.test_cli_runner().invoke(token_create, ["--email", "ops@example.com"])
+    get_engine(app).dispose()
+    assert out.exit_code != 0
+    assert "oncall db upgrade" in out.output
+    assert isinstance(out.exception, SystemExit)  # a clean usage error, not an OperationalError
