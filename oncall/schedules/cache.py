@@ -1,7 +1,8 @@
 """Per-process cache of built schedules, so "who is on call" costs one cheap query, not a schedule load.
 
 Every write that can change a rotation's shifts (the rotation itself, its overrides, its participants'
-time off) bumps `rotations.updated_at` in the same transaction (service.touch_rotations). A cached entry
+time off and contact details) bumps `rotations.revision` and `updated_at` in the same transaction
+(service.touch_rotations); the pair is the stamp. A cached entry
 is used only while that stamp is unchanged and the asked instant lies well inside the window it was built
 for, so every process sees a change as soon as it is committed: the stamp is read from the database on
 each call, only the heavy part is reused."""
@@ -21,7 +22,7 @@ class CachedSchedule:
     rotation_id: int
     name: str
     team_id: int
-    stamp: datetime
+    stamp: tuple  # (rotations.revision, rotations.updated_at) read with the rows it was built from
     built_from: datetime
     built_until: datetime
     margin: timedelta  # longer than any shift: the shift around an answered instant is inside the window
@@ -40,7 +41,7 @@ class ScheduleCache:
         self._entries: OrderedDict[int, CachedSchedule] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, rotation_id: int, stamp: datetime, at: datetime) -> CachedSchedule | None:
+    def get(self, rotation_id: int, stamp: tuple, at: datetime) -> CachedSchedule | None:
         with self._lock:
             entry = self._entries.get(rotation_id)
             if entry is None or entry.stamp != stamp or not entry.covers(at):

@@ -19,6 +19,9 @@ class Rotation(Base):
     # Bumped on every change to the rotation, its overrides or its participants' time off, so
     # caches (calendar ETags) can tell a schedule changed without recomputing it.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # +1 with every such change: with updated_at (which tells a reused SQLite id apart) it forms the cache
+    # stamp, and unlike a timestamp it moves even when two changes carry the same clock reading.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     versions: Mapped[list["RotationVersion"]] = relationship(
         back_populates="rotation", cascade="all, delete-orphan", order_by="RotationVersion.id"

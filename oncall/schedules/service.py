@@ -97,8 +97,14 @@ def shifts_between(session: Session, *, rotation_id: int, start: datetime, end: 
 
 
 # Built once: these run on every on-call request (see cache.py for why the stamp is enough).
-_TEAM_STAMPS = select(Rotation.id, Rotation.updated_at).where(Rotation.team_id == bindparam("team_id")).order_by(Rotation.id)
-_ROTATION_STAMPS = select(Rotation.id, Rotation.updated_at).where(Rotation.id.in_(bindparam("ids", expanding=True)))
+_TEAM_STAMPS = (select(Rotation.id, Rotation.revision, Rotation.updated_at)
+                .where(Rotation.team_id == bindparam("team_id")).order_by(Rotation.id))
+_ROTATION_STAMPS = (select(Rotation.id, Rotation.revision, Rotation.updated_at)
+                    .where(Rotation.id.in_(bindparam("ids", expanding=True))))
+
+
+def _stamps(rows) -> dict[int, tuple]:
+    return {row.id: (row.revision, row.updated_at) for row in rows}
 
 
 def on_call_at(session: Session, *, rotation_id: int, at: datetime) -> timeline.Shift:
@@ -107,21 +113,21 @@ def on_call_at(session: Session, *, rotation_id: int, at: datetime) -> timeline.
 
 
 def team_on_call_at(session: Session, *, team_id: int, at: datetime) -> list[tuple[CachedSchedule, timeline.Shift]]:
-    stamps = dict(session.connection().execute(_TEAM_STAMPS, {"team_id": team_id}).all())
+    stamps = _stamps(session.connection().execute(_TEAM_STAMPS, {"team_id": team_id}))
     if not stamps and session.get(Team, team_id) is None:
         raise NotFound(f"team {team_id} does not exist")
     return on_call_for(session, rotation_ids=list(stamps), at=at, stamps=stamps)
 
 
 def on_call_for(
-    session: Session, *, rotation_ids: list[int], at: datetime, stamps: dict[int, datetime] | None = None
+    session: Session, *, rotation_ids: list[int], at: datetime, stamps: dict[int, tuple] | None = None
 ) -> list[tuple[CachedSchedule, timeline.Shift]]:
     """Who is on call at `at` in each rotation (in the given order), from cached schedules when their
     stamp is current: one small query on the hot path (none when the caller already read the stamps)."""
     if not rotation_ids:
         return []
     if stamps is None:
-        stamps = dict(session.connection().execute(_ROTATION_STAMPS, {"ids": rotation_ids}).all())
+        stamps = _stamps(session.connection().execute(_ROTATION_STAMPS, {"ids": rotation_ids}))
     missing_ids = [rid for rid in rotation_ids if rid not in stamps]
     if missing_ids:
         raise NotFound(f"rotation {missing_ids[0]} does not exist")
@@ -142,7 +148,7 @@ def on_call_for(
         people = contact_details(session, {uid for r in rotations for uid in r.participant_ids_ever}
                                  | {o.user_id for sched in built.values() for o in sched.overrides})
         for r in rotations:
-            entry = CachedSchedule(rotation_id=r.id, name=r.name, team_id=r.team_id, stamp=r.updated_at,
+            entry = CachedSchedule(rotation_id=r.id, name=r.name, team_id=r.team_id, stamp=(r.revision, r.updated_at),
                                    built_from=start, built_until=end, margin=margin, schedule=built[r.id],
                                    people=people)
             # Keyed by the stamp read with the rows, so a concurrent write shows up as a new stamp next time.
@@ -253,7 +259,8 @@ def update_rotation(session: Session, rotation: Rotation, changes: dict, *, now:
 
 def touch_rotations(session: Session, rotation_ids: list[int], now: datetime) -> None:
     if rotation_ids:
-        session.execute(update(Rotation).where(Rotation.id.in_(rotation_ids)).values(updated_at=now))
+        session.execute(update(Rotation).where(Rotation.id.in_(rotation_ids))
+                        .values(updated_at=now, revision=Rotation.revision + 1))
 
 
 def touch_rotations_of_user(session: Session, user_id: int, now: datetime) -> None:

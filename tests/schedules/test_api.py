@@ -362,3 +362,23 @@ def test_instants_outside_any_calendar_are_422_not_500(api, session, make_rotati
     assert field in response.json["error"]["fields"], response.json
     assert [count(session, model) for model in (Rotation, Override, TimeOff)] == counts
     assert api.get(f"/api/v1/rotations/{rotation['id']}").json["versions"] == rotation["versions"]
+
+
+def test_two_changes_with_the_same_clock_reading_still_refresh_the_cache(app, api, session, make_rotation, make_user):
+    """The cache stamp is a change counter, not only a timestamp: a frozen or coarse clock cannot hide a change."""
+    from datetime import datetime, timezone
+
+    from oncall.schedules import service
+
+    rotation = make_rotation(participants=2)
+    at = datetime(2026, 3, 3, 12, tzinfo=timezone.utc)
+    frozen = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    cover = make_user()
+    service.touch_rotations(session, [rotation["id"]], frozen)
+    session.commit()
+    before = api.get(f"/api/v1/rotations/{rotation['id']}/oncall", query_string={"at": at.isoformat()}).json
+    service.add_override(session, rotation_id=rotation["id"], user_id=cover["id"], start_at=at.replace(hour=0),
+                         end_at=at.replace(hour=23), now=frozen)
+    session.commit()
+    after = api.get(f"/api/v1/rotations/{rotation['id']}/oncall", query_string={"at": at.isoformat()}).json
+    assert before["source"] == "rotation" and after["user_id"] == cover["id"] and after["source"] == "override"
