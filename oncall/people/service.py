@@ -110,6 +110,14 @@ def update_team(session: Session, team: Team, changes: dict) -> Team:
     _apply_business_hours(team, changes.pop("business_hours", None))
     for key, value in changes.items():
         setattr(team, key, value)
+    if {"name", "time_zone"} & changes.keys():
+        # The team's calendar feed is named after it and set in its zone (feeds/): make it look changed.
+        from oncall.clock import utcnow
+        from oncall.schedules.models import Rotation
+        from oncall.schedules.service import touch_rotations
+
+        touch_rotations(session, list(session.scalars(select(Rotation.id).where(Rotation.team_id == team.id))),
+                        utcnow())
     session.flush()
     return team
 

@@ -382,3 +382,11 @@ def test_two_changes_with_the_same_clock_reading_still_refresh_the_cache(app, ap
     session.commit()
     after = api.get(f"/api/v1/rotations/{rotation['id']}/oncall", query_string={"at": at.isoformat()}).json
     assert before["source"] == "rotation" and after["user_id"] == cover["id"] and after["source"] == "override"
+
+
+def test_renaming_a_team_touches_its_rotations(api, make_team, make_rotation):
+    team = make_team()
+    rotation = make_rotation(participants=1, team_id=team["id"])
+    before = api.get(f"/api/v1/rotations/{rotation['id']}").json["updated_at"]
+    assert api.patch(f"/api/v1/teams/{team['id']}", json={"name": "Renamed team"}).status_code == 200
+    assert api.get(f"/api/v1/rotations/{rotation['id']}").json["updated_at"] > before
