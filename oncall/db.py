@@ -104,10 +104,12 @@ def init_app(app: Flask) -> _MigrateTarget:
         if session is None:
             return
         try:
-            if exc is None and not session.info.get("wrote") and session.in_transaction():
-                # A read-only request: end it with COMMIT, since psycopg drops its prepared statements on
-                # ROLLBACK and every request would be planned afresh. Anything written and not committed
-                # by the view is still rolled back by close().
+            if (exc is None and not session.info.get("wrote") and not session.info.get("read_only")
+                    and session.in_transaction()):
+                # A request that happened not to write: end it with COMMIT, since psycopg drops its prepared
+                # statements on ROLLBACK and every request would be planned afresh. Anything written and not
+                # committed by the view is still rolled back by close(). (Read-only sessions need neither:
+                # on PostgreSQL they run without a transaction.)
                 session.commit()
         finally:
             session.close()

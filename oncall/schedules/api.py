@@ -118,8 +118,8 @@ def list_shifts(window, rotation_id: int):
 
 
 @bp.get("/rotations/<int:rotation_id>/oncall")
-@bp.arguments(AtSchema, location="query")
-@bp.response(200, OnCallSchema)
+@bp.arguments(AtSchema(), location="query")  # instances, not classes: built once, not per request
+@bp.response(200, OnCallSchema())
 def rotation_oncall(args, rotation_id: int):
     """Who is on call at `at` (default now): user, the shift's start and end, and why."""
     session = get_session()
@@ -129,8 +129,8 @@ def rotation_oncall(args, rotation_id: int):
 
 
 @bp.get("/teams/<int:team_id>/oncall")
-@bp.arguments(AtSchema, location="query")
-@bp.response(200, TeamOnCallSchema)
+@bp.arguments(AtSchema(), location="query")
+@bp.response(200, TeamOnCallSchema())
 def team_oncall(args, team_id: int):
     """Who is on call at `at` (default now) in each of the team's rotations."""
     session = get_session()
