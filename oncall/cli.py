@@ -1,5 +1,7 @@
 """The `oncall` console script: a Flask CLI group with run, worker, db, demo and token commands."""
+import logging
 import os
+import re
 
 import click
 from flask import current_app
@@ -23,6 +25,19 @@ def _upgrade_database() -> None:
     from flask_migrate import upgrade
 
     upgrade()
+
+
+class RedactFeedSecrets(logging.Filter):
+    """The development server logs every request line; a calendar feed's path is its only credential."""
+
+    _SECRET = re.compile(r"(/calendars/)[^/\s?]+(\.ics)")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._SECRET.sub(r"\1<secret>\2", str(record.msg))
+        if record.args:
+            record.args = tuple(self._SECRET.sub(r"\1<secret>\2", a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
 
 
 @main.command("run")
@@ -60,6 +75,7 @@ def run_command(host: str, port: int, demo: bool):
         from oncall import worker
 
         worker.start_in_web(app)
+    logging.getLogger("werkzeug").addFilter(RedactFeedSecrets())
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
@@ -68,8 +84,6 @@ def run_command(host: str, port: int, demo: bool):
 @with_appcontext
 def worker_command(once: bool):
     """Run the escalation engine and notification dispatch (any number of these may run on PostgreSQL)."""
-    import logging
-
     from oncall import worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
