@@ -262,6 +262,28 @@ def create_calendar_feed(rotation_id: int):
     return render_template("schedules/rotation.html", **_rotation_context(rotation_id, feed_links=links)), 201
 
 
+@bp.post("/calendar-feed/<any(team, user):scope>/<int:scope_id>")
+@login_required
+def create_other_calendar_feed(scope: str, scope_id: int):
+    """A secret calendar URL for a whole team, or for the signed-in person's own shifts, shown once."""
+    session = get_session()
+    me = web_user()
+    if scope == "user" and scope_id != me.id:
+        raise Forbidden("a personal calendar link is only for its owner")
+    # The team is named in the URL, so an unknown one is a missing page (404), not a bad form field.
+    label = "your own shifts in every rotation" if scope == "user" else f"team {feed_target_name(session, scope_id)}"
+    feed = feeds.create_feed(session, owner_id=me.id, scope=scope, scope_id=scope_id, now=utcnow())
+    session.commit()
+    return render_template("web/calendar_link.html", links=feeds.feed_links(feed, current_app.config["PUBLIC_URL"]),
+                           label=label), 201
+
+
+def feed_target_name(session, team_id: int) -> str:
+    from oncall.people.service import get_team
+
+    return get_team(session, team_id).name
+
+
 # --- time off ------------------------------------------------------------------------------------
 
 def _time_off_context(**extra):

@@ -187,3 +187,24 @@ def test_calendar_link_for_the_signed_in_person(scenario, browser, session):
     ics = b.get(f"/calendars/{secret}.ics")
     assert ics.status_code == 200 and b"BEGIN:VCALENDAR" in ics.data
     assert b.post("/rotations/999999/calendar-feed").status_code == 404
+
+
+def test_team_and_personal_calendar_links(scenario, browser, session):
+    from oncall.feeds.models import CalendarFeed
+
+    b = browser(scenario.bob)
+    dashboard = b.get("/").get_data(as_text=True)
+    assert f"/calendar-feed/team/{scenario.team_id}" in dashboard
+    assert f"/calendar-feed/user/{scenario.bob.id}" in b.get("/time-off").get_data(as_text=True)
+    team = b.post(f"/calendar-feed/team/{scenario.team_id}")
+    mine = b.post(f"/calendar-feed/user/{scenario.bob.id}")
+    assert team.status_code == mine.status_code == 201
+    assert 'href="webcal://oncall.example.com/calendars/' in mine.get_data(as_text=True)
+    feeds = session.scalars(select(CalendarFeed).where(CalendarFeed.user_id == scenario.bob.id)).all()
+    assert sorted((f.scope, f.scope_id) for f in feeds) == [("team", scenario.team_id), ("user", scenario.bob.id)]
+    secret = mine.get_data(as_text=True).split("https://oncall.example.com/calendars/", 1)[1].split(".ics", 1)[0]
+    assert b"BEGIN:VCALENDAR" in b.get(f"/calendars/{secret}.ics").data
+    # someone else's personal feed is not theirs to create; unknown teams are 404; forms need CSRF
+    assert b.post(f"/calendar-feed/user/{scenario.carol.id}").status_code == 403
+    assert b.post("/calendar-feed/team/999999").status_code == 404
+    assert b.post(f"/calendar-feed/team/{scenario.team_id}", csrf=False).status_code == 400
