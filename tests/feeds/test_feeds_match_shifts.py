@@ -3,6 +3,7 @@
 Each scenario is a team with a daily rotation whose handoff falls in the zone's spring-forward gap or
 fall-back fold on the transition day, and a weekly one; an override and a PTO stretch span the transition.
 """
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import icalendar
@@ -63,11 +64,20 @@ def parse_recurring(body: bytes, start: datetime, end: datetime) -> list[dict]:
     return out
 
 
-@pytest.mark.parametrize(("zone", "handoff", "start", "end", "transition"), SCENARIOS,
-                         ids=[f"{s[0]}-{s[2]}" for s in SCENARIOS])
-def test_every_feed_kind_equals_shifts_across_dst(api, client, make_team, make_user, make_rotation, make_feed,
-                                                  zone, handoff, start, end, transition):
-    team = make_team(time_zone=zone, name=f"Team {zone}")
+@dataclass
+class DstScenario:
+    team: dict
+    names: dict[int, str]
+    ids: list[int]
+    daily: dict
+    weekly: dict
+
+
+def build_dst_scenario(api, make_team, make_user, make_rotation, *, zone: str, handoff: str, start: str,
+                       transition: str, team_name: str) -> DstScenario:
+    """A team with a daily rotation (handoff inside the DST change) and a weekly one, an override across the
+    transition and time off that makes the next participant cover: every source appears around the change."""
+    team = make_team(time_zone=zone, name=team_name)
     people = [make_user(name=n, time_zone=zone) for n in ("Alice", "Bob", "Carol", "Dan", "Erin")]
     names = {p["id"]: p["name"] for p in people}
     ids = [p["id"] for p in people]
@@ -83,6 +93,17 @@ def test_every_feed_kind_equals_shifts_across_dst(api, client, make_team, make_u
     time_off = api.post(f"/api/v1/users/{ids[0]}/time-off", json={
         "start": (at - timedelta(days=1)).isoformat(), "end": (at + timedelta(days=1, hours=5)).isoformat()})
     assert time_off.status_code == 201, time_off.json
+    return DstScenario(team, names, ids, daily, weekly)
+
+
+@pytest.mark.parametrize(("zone", "handoff", "start", "end", "transition"), SCENARIOS,
+                         ids=[f"{s[0]}-{s[2]}" for s in SCENARIOS])
+def test_every_feed_kind_equals_shifts_across_dst(api, client, make_team, make_user, make_rotation, make_feed,
+                                                  zone, handoff, start, end, transition):
+    scenario = build_dst_scenario(api, make_team, make_user, make_rotation, zone=zone, handoff=handoff, start=start,
+                                  transition=transition, team_name=f"Team {zone}")
+    team, names, ids, daily, weekly = (scenario.team, scenario.names, scenario.ids, scenario.daily,
+                                       scenario.weekly)
 
     window_start, window_end = utc(f"{start}T00:00:00Z"), utc(f"{end}T00:00:00Z")
     query = {"start": start, "end": end}

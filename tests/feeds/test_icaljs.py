@@ -6,13 +6,13 @@ without them these tests skip and say so.
 import json
 import shutil
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from tests.feeds.conftest import SUMMARY, source_of, utc
-from tests.feeds.test_feeds_match_shifts import SCENARIOS, expected
+from tests.feeds.test_feeds_match_shifts import SCENARIOS, build_dst_scenario, expected
 
 UTC = timezone.utc
 JS = Path(__file__).parent / "js"
@@ -59,22 +59,10 @@ def clipped(events: list[dict], start: datetime, end: datetime) -> list[tuple]:
                          ids=[f"{s[0]}-{s[2]}" for s in SCENARIOS])
 def test_icaljs_reads_every_feed_kind_as_the_api_shifts_across_dst(
         icaljs, api, client, make_team, make_user, make_rotation, make_feed, zone, handoff, start, end, transition):
-    team = make_team(time_zone=zone, name="Night, ops; \"EU\"")
-    people = [make_user(name=n, time_zone=zone) for n in ("Alice", "Bob", "Carol", "Dan", "Erin")]
-    names = {p["id"]: p["name"] for p in people}
-    ids = [p["id"] for p in people]
-    first_day = (datetime.fromisoformat(start) - timedelta(days=9)).date().isoformat()
-    daily = make_rotation(participants=ids[:3], team_id=team["id"], name="Daily", time_zone=zone,
-                          handoff_time=handoff, shift_length={"unit": "days", "count": 1}, start_date=first_day)
-    weekly = make_rotation(participants=ids[3:], team_id=team["id"], name="Weekly", time_zone=zone,
-                           handoff_time="09:00", shift_length={"unit": "weeks", "count": 1}, start_date=first_day)
-    at = utc(transition)
-    assert api.post(f"/api/v1/rotations/{daily['id']}/overrides", json={
-        "user_id": ids[3], "start": (at - timedelta(hours=3)).isoformat(),
-        "end": (at + timedelta(hours=2)).isoformat()}).status_code == 201
-    assert api.post(f"/api/v1/users/{ids[0]}/time-off", json={
-        "start": (at - timedelta(days=1)).isoformat(), "end": (at + timedelta(days=1, hours=5)).isoformat()
-    }).status_code == 201
+    scenario = build_dst_scenario(api, make_team, make_user, make_rotation, zone=zone, handoff=handoff, start=start,
+                                  transition=transition, team_name="Night, ops; \"EU\"")
+    team, names, ids, daily, weekly = (scenario.team, scenario.names, scenario.ids, scenario.daily,
+                                       scenario.weekly)
 
     window_start, window_end = utc(f"{start}T00:00:00Z"), utc(f"{end}T00:00:00Z")
     cases = [
