@@ -433,12 +433,15 @@ def handoff_tick(session: Session, *, now: datetime, public_url: str | None = No
             HandoffReminder.rotation_id.in_(ids), HandoffReminder.shift_change_at >= lo,
             HandoffReminder.shift_change_at < hi)):
         sent.setdefault((rid, at), set()).add(kind)
+    pairs = {(rotation.id, at): _people_at(plans[rotation.id], at) for rotation in rotations
+             for at in changes[rotation.id]}
+    wanted = {uid for pair in pairs.values() for uid in pair if uid is not None}
+    # One query for everyone involved in any nearby change, not one per change.
+    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))} if wanted else {}
     created: list[HandoffReminder] = []
     for rotation in rotations:
-        schedule = plans[rotation.id]
         for at in changes[rotation.id]:
-            outgoing_id, incoming_id = _people_at(schedule, at)
-            people = {u.id: u for u in session.scalars(select(User).where(User.id.in_({outgoing_id, incoming_id} - {None})))}
+            outgoing_id, incoming_id = pairs[(rotation.id, at)]
             handoff = handoffs.get((rotation.id, at))
             facts = reminders.ChangeFacts(
                 rotation_id=rotation.id, rotation_name=rotation.name, shift_change_at=at,
