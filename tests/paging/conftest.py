@@ -2,7 +2,7 @@
 import pytest
 
 from oncall.paging.gateway import TwilioGateway
-from tests.paging.fake_twilio import FakeTwilio
+from tests.paging.fake_twilio import FakeTwilio, require_spec
 
 OUR_NUMBER = "+15005550006"  # TWILIO_FROM_NUMBER in these tests
 
@@ -10,6 +10,7 @@ OUR_NUMBER = "+15005550006"  # TWILIO_FROM_NUMBER in these tests
 @pytest.fixture(scope="session")
 def twilio_server():
     """One server for the whole run: loading Twilio's 1.8 MB API description once is enough."""
+    require_spec()
     with FakeTwilio() as server:
         yield server
 
