@@ -1,11 +1,32 @@
 """The one place that reads the wall clock; everything else takes `now` as an argument."""
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 UTC = timezone.utc
 
 
-def utcnow() -> datetime:
+def _wall_clock() -> datetime:
     return datetime.now(UTC)
+
+
+_source: Callable[[], datetime] = _wall_clock
+
+
+def utcnow() -> datetime:
+    return _source()
+
+
+@contextmanager
+def reading(source: Callable[[], datetime]) -> Iterator[None]:
+    """Inside the block, `utcnow()` answers `source()` instead of the wall clock, in every thread of this
+    process (tests set the date this way, so no test depends on the day it runs)."""
+    global _source
+    previous, _source = _source, source
+    try:
+        yield
+    finally:
+        _source = previous
 
 
 def require_aware(value: datetime, name: str = "datetime") -> datetime:

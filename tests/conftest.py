@@ -1,15 +1,18 @@
 """Fixtures: an app on SQLite (or PostgreSQL when ONCALL_TEST_DATABASE_URL is set), migrated once,
 each test inside an outer transaction that is rolled back, so committing code still works."""
 import os
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
+from oncall import clock as oncall_clock
 from oncall import create_app
 from oncall.db import get_engine
 from oncall.people.models import User
 from oncall.people.tokens import create_api_token
+from tests.clock import TestClock
 
 POSTGRES_URL = os.environ.get("ONCALL_TEST_DATABASE_URL")
 
@@ -34,6 +37,18 @@ def reset_database(url: str) -> None:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+# Wednesday 4 March 2026, 10:00 in New York.
+TEST_NOW = datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture()
+def clock():
+    """`oncall.clock.utcnow()` for the test: TEST_NOW, then running at real speed; `clock.set(at)` moves it."""
+    test_clock = TestClock(TEST_NOW)
+    with oncall_clock.reading(test_clock):
+        yield test_clock
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ import json
 import socket
 import time
 import urllib.request
-from datetime import timedelta
 
 import pytest
 from flask_migrate import upgrade
@@ -17,15 +16,17 @@ from oncall.people.service import ensure_user
 from oncall.people.tokens import create_api_token
 from oncall.worker import Worker
 from tests.escalation import processes
-from tests.incidents.conftest import rotation
+from tests.incidents.conftest import T0, minutes, rotation
 
 
-def test_run_once_fires_due_steps_and_sends_their_pages(app, world, notifier):
+def test_run_once_fires_due_steps_and_sends_their_pages(app, world, notifier, clock):
     world.set_policy("SEV2", [
         {"delay_minutes": 0, "targets": [rotation(world.primary_id)], "channels": ["sms"]},
         {"delay_minutes": 1, "targets": [rotation(world.secondary_id)], "channels": ["voice"]},
     ])
-    incident = world.open("SEV2", at=utcnow() - timedelta(minutes=5))
+    # The worker reads oncall.clock: five minutes after an incident opened in alice's and carol's first week.
+    clock.set(T0 + minutes(5))
+    incident = world.open("SEV2", at=T0)
     worker = Worker(app, notifier)
     assert worker.run_once() == (1, 2)
     assert sorted((s["channel"], s["to"]) for s in notifier.sent) == [("sms", world.phone("alice")),
