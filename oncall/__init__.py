@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from oncall import auth, db
 from oncall.config import Config
 from oncall.fields import IdConverter, id_converter_doc
-from oncall.http import ErrorSchema, http_exception_body, register_error_handlers
+from oncall.http import ErrorSchema, http_exception_body, register_error_handlers, require_patch_body
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
@@ -65,6 +65,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     api.spec.options["security"] = [{"bearerAuth": []}]
     register_error_handlers(app)
     auth.init_app(app)
+    app.before_request(require_patch_body)
 
     from oncall.escalation.api import bp as escalation_api
     from oncall.feeds.api import bp as feeds_api, calendars as calendar_feeds

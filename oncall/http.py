@@ -44,7 +44,10 @@ def _flatten_webargs(messages: dict) -> dict:
 def http_exception_body(error: HTTPException) -> tuple[dict, int, dict]:
     """Used by the flask-smorest Api subclass so webargs' 422s carry our shape too."""
     data = getattr(error, "data", None) or {}
-    headers = data.get("headers") or {}
+    # The exception's own headers carry what its status requires (RFC 9110 15.5.6: a 405 lists the methods
+    # the resource allows in Allow); only its HTML content type is replaced by the JSON body.
+    headers = {key: value for key, value in error.get_headers() if key.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
     if error.code == 422 and "messages" in data:
         return error_body("ValidationError", "Invalid request.", _flatten_webargs(data["messages"])), 422, headers
     if isinstance(error, InternalServerError) or error.code == 500:
@@ -97,12 +100,28 @@ def reject_unstorable_text() -> tuple[dict, int] | None:
     return None
 
 
+def require_patch_body() -> tuple[dict, int] | None:
+    """A PATCH says what to change: without a JSON object naming at least one field it is a client's mistake
+    (an empty or mislabelled body), which would otherwise answer 200 having changed nothing. Registered after
+    authentication, so an unauthenticated caller learns nothing from it."""
+    if request.method != "PATCH" or not request.path.startswith("/api/"):
+        return None
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict) and body:
+        return None
+    return error_body("ValidationError", "Invalid request.", {"_schema": [
+        "Send a JSON object (Content-Type: application/json) with at least one field to change."]}), 422
+
+
 def register_error_handlers(app: Flask) -> None:
     app.before_request(reject_unstorable_text)
 
     @app.errorhandler(OncallError)
     def domain_error(e: OncallError):
-        return error_body(type(e).__name__, str(e), e.fields), STATUS.get(type(e), 400)
+        status = STATUS.get(type(e), 400)
+        # RFC 9110 11.6.1 and RFC 6750 3: a 401 names the scheme that would be accepted.
+        headers = {"WWW-Authenticate": 'Bearer realm="oncall"'} if status == 401 else {}
+        return error_body(type(e).__name__, str(e), e.fields), status, headers
 
     @app.errorhandler(ValidationError)
     def invalid(e: ValidationError):
