@@ -1,7 +1,9 @@
 """Marshmallow fields shared by every domain's schemas: time zones, phones, wall-clock times."""
 import re
 from datetime import time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from functools import lru_cache
+from importlib.resources import files
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter
@@ -12,8 +14,11 @@ MAX_ID = 2**31 - 1
 
 
 class Id(fields.Integer):
-    def __init__(self, **kwargs) -> None:
-        super().__init__(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+    """A database id. Strict in JSON bodies ("1" is not an id there); query strings are text by nature, so
+    their schemas pass strict=False."""
+
+    def __init__(self, *, strict: bool = True, **kwargs) -> None:
+        super().__init__(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class IdConverter(IntegerConverter):
@@ -29,25 +34,31 @@ def id_converter_doc(_converter) -> dict:
     return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
-def is_time_zone(name: str) -> bool:
-    # ZoneInfo alone accepts paths like "../etc" on some platforms; the IANA list is the authority.
-    if not isinstance(name, str) or name not in _zones():
-        return False
+# Names in the IANA database that are not places: "Factory" is tzdata's placeholder for machines whose zone
+# is unset (abbreviation "-00"); anything else outside tzdata's list ("localtime", "posixrules") is a file of
+# this machine's zoneinfo directory, whose meaning changes with the machine.
+NOT_A_PLACE = frozenset({"Factory"})
+
+
+def is_time_zone(name: object) -> bool:
+    """The one check for a time zone name, wherever one is accepted: an IANA name of a place."""
+    # Loading as well, so the check never lets through a zone that would fail later.
+    return isinstance(name, str) and name in _zones() and _loads(name)
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    # tzdata (a dependency) ships IANA's list of zone names; the machine's zoneinfo folder holds more files
+    # than zones.
+    return frozenset(files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()) - NOT_A_PLACE
+
+
+def _loads(name: str) -> bool:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
-
-
-_ZONES: frozenset[str] | None = None
-
-
-def _zones() -> frozenset[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = frozenset(available_timezones()) | {"UTC"}
-    return _ZONES
 
 
 class TimeZone(fields.String):

@@ -2,17 +2,10 @@
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
 
 from oncall.escalation.policy import SEVERITIES
+from oncall.fields import Id
 from oncall.incidents.models import STATUSES
 from oncall.incidents.service import INTEGRATION_TYPES
 from oncall.schedules.schemas import UTCDateTime
-
-MAX_ID = 2**31 - 1
-
-
-def _id(*, strict: bool = True, **kwargs) -> fields.Integer:
-    # Strict in JSON bodies ("1" is not an id there); query strings are text by nature.
-    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
 
 class Severity(fields.String):
     """SEV1..SEV4, any case on input."""
@@ -40,7 +33,7 @@ class LinksSchema(Schema):
 
 
 class IncidentCreateSchema(Schema):
-    team_id = _id(required=True)
+    team_id = Id(required=True)
     severity = Severity(required=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=500))
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20000))
@@ -58,12 +51,12 @@ class IncidentCreateSchema(Schema):
 
 
 class IncidentQuerySchema(Schema):
-    team_id = _id(strict=False, load_default=None)
+    team_id = Id(strict=False, load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf([*STATUSES, "open"]))
     severity = Severity(load_default=None)
     since = UTCDateTime(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    before_id = _id(strict=False, load_default=None, metadata={"description": "Page backwards: incidents with a smaller id."})
+    before_id = Id(strict=False, load_default=None, metadata={"description": "Page backwards: incidents with a smaller id."})
 
 
 class NoteSchema(Schema):

@@ -18,7 +18,7 @@ bp = Blueprint("schedules_api", __name__, url_prefix="/api/v1", description="Rot
 
 
 class RotationQuerySchema(Schema):
-    team_id = Id(load_default=None)
+    team_id = Id(strict=False, load_default=None)
 
 
 class OptionalWindowSchema(Schema):
