@@ -31,9 +31,11 @@ class UserUpdateSchema(Schema):
 
 
 class BusinessHoursSchema(Schema):
-    days = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS)), load_default=list(WEEKDAYS[:5]))
-    start = WallClock(load_default=None)
-    end = WallClock(load_default=None)
+    """Any part may be left out: it keeps the team's current value (Mon-Fri 09:00-17:00 for a new team)."""
+
+    days = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS)))
+    start = WallClock()
+    end = WallClock()
 
     @validates_schema
     def _check(self, data, **_):

@@ -1,9 +1,11 @@
 """Load, check and change users and teams. Never commits: the caller owns the transaction."""
+from datetime import time
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from oncall.errors import Conflict, Invalid, NotFound
-from oncall.people.models import Team, TeamMember, User
+from oncall.people.models import WEEKDAYS, Team, TeamMember, User
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -76,17 +78,23 @@ def ensure_user(session: Session, *, email: str, name: str | None = None, admin:
     return user
 
 
+DEFAULT_BUSINESS_HOURS = {"days": list(WEEKDAYS[:5]), "start": time(9, 0), "end": time(17, 0)}
+
+
 def _apply_business_hours(team: Team, hours: dict | None) -> None:
-    if not hours:
-        return
-    if hours.get("days") is not None:
-        team.business_days = ",".join(hours["days"])
-    if hours.get("start") is not None:
-        team.business_start = hours["start"]
-    if hours.get("end") is not None:
-        team.business_end = hours["end"]
-    if team.business_end <= team.business_start:
-        raise Invalid("business hours must end after they start", fields={"business_hours": ["end before start"]})
+    """Merge the parts given onto the team's hours (a new team starts from the defaults), then check the whole."""
+    current = {
+        "days": DEFAULT_BUSINESS_HOURS["days"] if team.business_days is None else
+        [day for day in team.business_days.split(",") if day],
+        "start": team.business_start if team.business_start is not None else DEFAULT_BUSINESS_HOURS["start"],
+        "end": team.business_end if team.business_end is not None else DEFAULT_BUSINESS_HOURS["end"],
+    }
+    merged = current | {key: value for key, value in (hours or {}).items() if value is not None}
+    if merged["end"] <= merged["start"]:
+        raise Invalid("business hours must end after they start",
+                      fields={"business_hours": {"end": ["Business hours must end after they start."]}})
+    team.business_days = ",".join(merged["days"])
+    team.business_start, team.business_end = merged["start"], merged["end"]
 
 
 def _check_slug_free(session: Session, slug: str, *, except_id: int | None = None) -> None:
@@ -107,7 +115,8 @@ def create_team(session: Session, *, name: str, slug: str, time_zone: str, busin
 def update_team(session: Session, team: Team, changes: dict) -> Team:
     if "slug" in changes:
         _check_slug_free(session, changes["slug"], except_id=team.id)
-    _apply_business_hours(team, changes.pop("business_hours", None))
+    if "business_hours" in changes:
+        _apply_business_hours(team, changes.pop("business_hours"))
     for key, value in changes.items():
         setattr(team, key, value)
     if {"name", "time_zone"} & changes.keys():

@@ -1,5 +1,8 @@
 """Users, teams and membership through the HTTP API."""
+import itertools
+
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
 from oncall.people.models import Team, User
@@ -129,3 +132,83 @@ def test_a_rotation_participant_cannot_be_deleted(api, make_rotation):
     rotation = make_rotation(participants=1)
     response = api.delete(f"/api/v1/users/{rotation['participant_ids'][0]}")
     assert response.status_code == 409
+
+
+ZONE_ENDPOINTS = ["POST /api/v1/users", "PATCH /api/v1/users/{user}", "POST /api/v1/teams", "PATCH /api/v1/teams/{team}",
+                  "POST /api/v1/rotations", "PATCH /api/v1/rotations/{rotation}"]
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory", "posixrules", "posix/UTC"])
+@pytest.mark.parametrize("endpoint", ZONE_ENDPOINTS)
+def test_zones_that_are_not_places_are_refused_everywhere(api, make_rotation, endpoint, zone):
+    rotation = make_rotation()
+    user_id, team_id = rotation["participant_ids"][0], rotation["team_id"]
+    method, path = endpoint.split()
+    path = path.format(user=user_id, team=team_id, rotation=rotation["id"])
+    bodies = {
+        "/api/v1/users": {"name": "Zed", "email": "zed@example.com"},
+        "/api/v1/teams": {"name": "Zone", "slug": "zone"},
+        "/api/v1/rotations": {"team_id": team_id, "name": "Zone", "handoff_time": "09:00",
+                              "shift_length": {"unit": "days", "count": 1}, "start_date": "2026-01-05",
+                              "participant_ids": [user_id]},
+    }
+    response = api._call(method.lower(), path, json=bodies.get(path, {}) | {"time_zone": zone})
+    assert response.status_code == 422, response.json
+    assert "time_zone" in response.json["error"]["fields"]
+
+
+@pytest.mark.parametrize(
+    ("hours", "expected"),
+    [
+        ({}, {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:00"}),
+        ({"start": "08:00"}, {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"}),
+        ({"end": "12:00"}, {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "12:00"}),
+        ({"days": ["sat", "sun"]}, {"days": ["sat", "sun"], "start": "09:00", "end": "17:00"}),
+        ({"days": []}, {"days": [], "start": "09:00", "end": "17:00"}),
+    ],
+)
+def test_business_hours_left_out_keep_their_defaults(api, hours, expected):
+    response = api.post("/api/v1/teams", json={"name": "P", "slug": "p", "time_zone": "UTC", "business_hours": hours})
+    assert response.status_code == 201, response.json
+    assert response.json["business_hours"] == expected
+
+
+@pytest.mark.parametrize("hours", [{"start": "18:00"}, {"end": "08:00"}, {"start": "09:00", "end": "09:00"}])
+def test_business_hours_ending_before_they_start_are_a_422_with_defaults_too(api, session, hours):
+    before = count(session, Team)
+    response = api.post("/api/v1/teams", json={"name": "P", "slug": "p", "time_zone": "UTC", "business_hours": hours})
+    assert response.status_code == 422
+    assert "business_hours" in response.json["error"]["fields"]
+    assert count(session, Team) == before
+
+
+def test_patching_part_of_business_hours_keeps_the_rest(api, make_team):
+    team = make_team(business_hours={"days": ["mon"], "start": "10:00", "end": "12:00"})
+    changed = api.patch(f"/api/v1/teams/{team['id']}", json={"business_hours": {"end": "11:00"}})
+    assert changed.status_code == 200
+    assert changed.json["business_hours"] == {"days": ["mon"], "start": "10:00", "end": "11:00"}
+    refused = api.patch(f"/api/v1/teams/{team['id']}", json={"business_hours": {"start": "11:30"}})
+    assert refused.status_code == 422 and "business_hours" in refused.json["error"]["fields"]
+    assert api.get(f"/api/v1/teams/{team['id']}").json["business_hours"] == changed.json["business_hours"]
+    renamed = api.patch(f"/api/v1/teams/{team['id']}", json={"name": "Renamed"})
+    assert renamed.json["business_hours"] == changed.json["business_hours"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hours=st.fixed_dictionaries({}, optional={
+    "days": st.lists(st.sampled_from(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]), unique=True),
+    "start": st.times().map(lambda t: t.strftime("%H:%M")),
+    "end": st.times().map(lambda t: t.strftime("%H:%M")),
+}))
+def test_any_part_of_business_hours_is_a_201_with_the_merge_or_a_422(api, hours):
+    response = api.post("/api/v1/teams", json={"name": "P", "slug": f"hours-{next(_SLUGS)}", "time_zone": "UTC",
+                                               "business_hours": hours})
+    merged = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:00"} | hours
+    if merged["end"] <= merged["start"]:
+        assert response.status_code == 422 and "business_hours" in response.json["error"]["fields"]
+    else:
+        assert response.status_code == 201, response.json
+        assert response.json["business_hours"] == merged
+
+
+_SLUGS = itertools.count()
