@@ -55,11 +55,27 @@ def _recent_failures(session: Session, email: str, ip: str, now: datetime) -> li
     ))
 
 
+def _take_turn(session: Session, email: str, ip: str) -> None:
+    """Attempts for one email from one address run one at a time, from counting the failures to recording
+    this one: otherwise a burst of simultaneous guesses all count the same few failures and all get checked.
+    Held until the caller's transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        # A transaction-scoped advisory lock on the pair (a hash collision only makes two pairs take turns);
+        # unlike a row lock it needs no row to exist first, and it never blocks attempts for other pairs.
+        key = int.from_bytes(hashlib.sha256(f"{email}\0{ip}".encode()).digest()[:8], "big", signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+    # SQLite: the request's transaction began IMMEDIATE (oncall.db), so it already holds the database's only
+    # write lock from its first statement; attempts (and every other write) take turns there.
+
+
 def authenticate(session: Session, *, email: str, password: str, ip: str, now: datetime) -> User:
     """The user with this email and password. Raises Throttled after MAX_FAILURES recent failures for this
-    email from this address (even for the right password, so guessing learns nothing), else Unauthorized."""
+    email from this address (even for the right password, so guessing learns nothing), else Unauthorized.
+    The count and the check are atomic: at most MAX_FAILURES guesses are ever checked, however many arrive
+    at once."""
     email = (email or "").strip().lower()[:320]
     ip = (ip or "unknown")[:64]
+    _take_turn(session, email, ip)
     failures = _recent_failures(session, email, ip, now)
     if len(failures) >= MAX_FAILURES:
         raise Throttled(failures[-MAX_FAILURES] + FAILURE_WINDOW - now)
