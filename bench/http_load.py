@@ -19,6 +19,9 @@ UTC = timezone.utc
 POSTGRES_BENCH_URL = os.environ.get(
     "ONCALL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/oncall_bench"
 )
+# Benchmarks run on databases outside the instance folder, where the service refuses to start without a
+# secret key of its own; the apps and servers they start (which inherit the environment) share this one.
+os.environ.setdefault("ONCALL_SECRET_KEY", "bench-only-secret-key-not-for-any-real-instance")
 
 
 def free_port() -> int:

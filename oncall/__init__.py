@@ -1,4 +1,5 @@
 """oncall: on-call scheduling, paging and handoffs. `create_app` builds the Flask application."""
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -9,7 +10,7 @@ from flask_smorest import Api
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from oncall import auth, db
+from oncall import auth, db, instance
 from oncall.config import Config
 from oncall.fields import IdConverter, id_converter_doc
 from oncall.http import ErrorSchema, http_exception_body, register_error_handlers, require_patch_body
@@ -37,14 +38,21 @@ def schema_name(schema) -> str:
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    """Raises instance.ConfigurationError, naming the setting, when the service must not start as configured."""
+    overrides = overrides or {}
+    instance_path = overrides.get("INSTANCE_PATH") or os.environ.get("ONCALL_INSTANCE_PATH") or ROOT / "instance"
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
-                instance_path=str(ROOT / "instance"))
+                instance_path=str(Path(instance_path).resolve()))
     app.config.from_object(Config)
     app.config.from_prefixed_env("ONCALL")
-    app.config.update(overrides or {})
-    if not app.config.get("DATABASE_URL"):
+    app.config.update(overrides)
+    quick_start = not app.config.get("DATABASE_URL")
+    if quick_start:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'oncall.db'}"
+    app.config["SECRET_KEY"] = instance.secret_key(
+        configured=app.config.get("SECRET_KEY"), environment=app.config.get("ENV"),
+        instance_path=app.instance_path, quick_start=quick_start)
     app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
     if int(app.config["PROXY_COUNT"]):
         count = int(app.config["PROXY_COUNT"])

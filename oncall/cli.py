@@ -13,7 +13,12 @@ from oncall.db import get_sessionmaker
 
 
 def _create_app():
-    return create_app()
+    from oncall.instance import ConfigurationError
+
+    try:
+        return create_app()
+    except ConfigurationError as exc:  # a sentence naming the setting, not a traceback
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)

@@ -5,7 +5,10 @@ import os
 class Config:
     # None means "SQLite under the instance folder", resolved in create_app once the path is known.
     DATABASE_URL: str | None = None
-    SECRET_KEY = "dev-only-change-me"
+    # Signs web sessions. Unset: the quick start (DATABASE_URL unset too) makes a random one in the instance
+    # folder; anything else refuses to start (oncall/instance.py). ENV=production also refuses weak keys.
+    SECRET_KEY: str | None = None
+    ENV = "development"
     PUBLIC_URL = "http://127.0.0.1:5000"
     # Number of reverse proxies in front of the app (0: none). Behind one, the client address and scheme
     # come from X-Forwarded-For/-Proto, which sign-in throttling and secure cookies depend on.

@@ -85,7 +85,7 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(database_u
 
     from oncall import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "PROXY_COUNT": 1})
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "PROXY_COUNT": 1})
 
     @app.get("/_whoami")
     def whoami():

@@ -69,7 +69,8 @@ def test_console_notifier_prints_pages(capsys):
 
 @pytest.fixture()
 def sqlite_app(tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'oncall.db'}", "PUBLIC_URL": "https://oncall.example.com"})
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'oncall.db'}", "SECRET_KEY": "test",
+                      "PUBLIC_URL": "https://oncall.example.com"})
     with app.app_context():
         upgrade()
     yield app

@@ -33,7 +33,7 @@ def test_token_create_on_an_unmigrated_database_says_what_to_run(tmp_path):
     from oncall.cli import token_create
     from oncall.db import get_engine
 
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "SECRET_KEY": "test"})
     out = app.test_cli_runner().invoke(token_create, ["--email", "ops@example.com"])
     get_engine(app).dispose()
     assert out.exit_code != 0

@@ -108,8 +108,8 @@ def test_html_pages_carry_security_headers(client):
 def test_session_cookie_follows_public_url(monkeypatch, tmp_path):
     monkeypatch.delenv("ONCALL_SESSION_COOKIE_SECURE", raising=False)
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    assert create_app({"DATABASE_URL": url, "PUBLIC_URL": "http://127.0.0.1:5000"}).config["SESSION_COOKIE_SECURE"] is False
-    assert create_app({"DATABASE_URL": url, "PUBLIC_URL": "https://oncall.example.com"}).config["SESSION_COOKIE_SECURE"] is True
+    assert create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "PUBLIC_URL": "http://127.0.0.1:5000"}).config["SESSION_COOKIE_SECURE"] is False
+    assert create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "PUBLIC_URL": "https://oncall.example.com"}).config["SESSION_COOKIE_SECURE"] is True
 
 
 def test_set_password_command(app, make_person, session):
