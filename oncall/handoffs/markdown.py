@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 NONE = "- None"
@@ -29,24 +30,41 @@ def parse_instant(value: str | datetime) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-_BEFORE_TAG = re.compile(r"(\\*)<")
+# What people typed (alert titles, names, notes) must stay text in whatever renders this Markdown: a wiki, a
+# chat tool, a CommonMark or a Python-Markdown viewer. So:
+# - "&", "<" and ">" become entity references, which every renderer shows as the character (CommonMark 6.2,
+#   Python-Markdown, and Slack's mrkdwn, which asks for exactly these three). No raw HTML or autolink can
+#   start, and, unlike a backslash escape of "<", this does not depend on CommonMark's rules.
+# - "[" and "]" are backslash-escaped, so no link, image or link reference definition can be formed from text
+#   (and so no javascript:, data: or vbscript: destination); "{" and "}" too, so attribute-list extensions
+#   (Python-Markdown's attr_list, markdown-it-attrs) cannot add an onclick; "`" so a code span cannot show
+#   these escapes raw; "\" so an author's backslash cannot cancel one.
+_BACKSLASHED = re.compile(r"([\\`\[\]{}])")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_ENTITY = re.compile("[&<>]")
 
 
-def _no_html(text: str) -> str:
-    # CommonMark 6.6/6.5: "<" opens raw HTML (and autolinks) that viewers render; backslash-escaped
-    # (2.4) it is a literal "<", so alert titles and notes show their tags instead of running them.
-    # Backslashes right before it are doubled too, or "\\<" would escape the escape.
-    return _BEFORE_TAG.sub(lambda m: m.group(1) * 2 + "\\<", text)
-
-
-def _one_line(text: str) -> str:
-    return _no_html(" ".join(str(text).split()))
-
-
-def _link_text(text: str) -> str:
-    # Brackets would end the link text early and "<" would open raw HTML; a backslash keeps each literal.
+def escape(text: str) -> str:
+    """People's text as literal Markdown text, on one line."""
     text = " ".join(str(text).split())
-    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace("<", "\\<")
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group()], _BACKSLASHED.sub(r"\\\1", text))
+
+
+# Only our own incident pages are linked, and only over http(s); characters that could end or bend a link
+# destination are percent-encoded.
+_SAFE_IN_DESTINATION = ":/?#@!$&*+,;=%~-._"
+
+
+def link(title: str, url: str | None) -> str:
+    """A Markdown link, or the title alone when the URL is not a plain http(s) one."""
+    text = escape(title)
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+    except ValueError:  # e.g. a malformed IPv6 host
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return text
+    return f"[{text}]({quote(url, safe=_SAFE_IN_DESTINATION)})"
 
 
 def _local(value: str | datetime, tz: ZoneInfo) -> str:
@@ -57,28 +75,27 @@ def _local(value: str | datetime, tz: ZoneInfo) -> str:
 def active_line(item: dict, as_of: datetime) -> str:
     state = item["status"]
     if state == "acknowledged" and item.get("acknowledged_by"):
-        state = f"acknowledged by {_one_line(item['acknowledged_by'])}"
+        state = f"acknowledged by {escape(item['acknowledged_by'])}"
     age = format_age(as_of - parse_instant(item["created_at"]))
-    return f"- {item['severity']} [{_link_text(item['title'])}]({item['url']}) ({state}, open {age})"
+    return f"- {item['severity']} {link(item['title'], item.get('url'))} ({state}, open {age})"
 
 
 def resolved_line(item: dict, tz: ZoneInfo) -> str:
-    return (f"- {item['severity']} [{_link_text(item['title'])}]({item['url']}) "
-            f"(resolved {_local(item['resolved_at'], tz)})")
+    return f"- {item['severity']} {link(item['title'], item.get('url'))} (resolved {_local(item['resolved_at'], tz)})"
 
 
 def watch_line(item: dict) -> str:
     due = f" (due {item['due_on']})" if item.get("due_on") else ""
-    return f"- {_one_line(item['text'])}{due}"
+    return f"- {escape(item['text'])}{due}"
 
 
 def note_lines(hints: list[str], notes: str) -> list[str]:
     """Automatic hints first, then the author's notes, one bullet per non-empty line."""
-    lines = [f"- {_one_line(h)}" for h in hints]
+    lines = [f"- {escape(h)}" for h in hints]
     for raw in (notes or "").splitlines():
         text = _LIST_MARK.sub("", raw).strip()
         if text:
-            lines.append(f"- {_no_html(text)}")
+            lines.append(f"- {escape(text)}")
     return lines
 
 
@@ -96,8 +113,8 @@ def render(*, shift_change_at: datetime, time_zone: str, sections: dict, notes: 
     if closed:
         watch.append("- Closed since last handoff:")
         for w in closed:
-            by = f" (closed by {_one_line(w['closed_by'])})" if w.get("closed_by") else ""
-            watch.append(f"  - {_one_line(w['text'])}{by}")
+            by = f" (closed by {escape(w['closed_by'])})" if w.get("closed_by") else ""
+            watch.append(f"  - {escape(w['text'])}{by}")
     out += watch or [NONE]
     out.append("## Notes")
     out += note_lines(sections.get("hints", []), notes) or [NONE]

@@ -119,18 +119,21 @@ def test_raw_html_in_people_text_is_escaped():
     }
     text = render(shift_change_at=CHANGE, time_zone="UTC", sections=sections, notes="<a href=x>hi</a> & co",
                   as_of=CHANGE)
-    assert "<" not in text.replace("\\<", "")
-    assert "- SEV1 [\\<img src=x onerror=alert(1)>](https://oncall.example.com/incidents/1) " \
-           "(acknowledged by \\<b>Mallory\\</b>, open 1h)" in text
-    assert "- \\<iframe src=//evil>\n" in text
-    assert "- \\<a href=x>hi\\</a> & co\n" in text
+    assert "<" not in text and ">" not in text
+    assert "- SEV1 [&lt;img src=x onerror=alert(1)&gt;](https://oncall.example.com/incidents/1) " \
+           "(acknowledged by &lt;b&gt;Mallory&lt;/b&gt;, open 1h)" in text
+    assert "- &lt;iframe src=//evil&gt;\n" in text
+    assert "- &lt;a href=x&gt;hi&lt;/a&gt; &amp; co\n" in text
 
 
 @pytest.mark.parametrize("text, line", [
-    ("a < b", "- a \\< b"),
-    ("\\<b>x", "- \\\\\\<b>x"),          # a backslash of the author's cannot cancel the escape
-    ("C:\\temp <i>", "- C:\\temp \\<i>"),        # other backslashes stay as typed
-    ("a > b & c", "- a > b & c"),
+    ("a < b", "- a &lt; b"),
+    ("\\<b>x", "- \\\\&lt;b&gt;x"),          # a backslash of the author's stays a backslash
+    ("C:\\temp <i>", "- C:\\\\temp &lt;i&gt;"),
+    ("a > b & c", "- a &gt; b &amp; c"),
+    ("&lt;script&gt;", "- &amp;lt;script&amp;gt;"),  # an entity typed as text shows as typed
+    ("[x](javascript:alert(1))", "- \\[x\\](javascript:alert(1))"),
+    ("`code` {: onclick=x}", "- \\`code\\` \\{: onclick=x\\}"),
 ])
 def test_tag_escapes_survive_backslashes(text, line):
     assert note_lines([], text) == [line]
