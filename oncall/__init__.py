@@ -7,7 +7,6 @@ from flask_migrate import Migrate
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask_smorest import Api
-from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from oncall import auth, db, instance
@@ -100,19 +99,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     web.init_app(app)
 
+    from oncall import operations
+
+    operations.init_app(app)  # GET /healthz, `oncall status`
+
     if app.config.get("RUN_WORKER_IN_WEB") and not app.testing:
         from oncall import worker
 
         worker.install_in_web(app)  # escalation and paging jobs in this process, from its first request
-
-    @app.get("/healthz")
-    def healthz():
-        try:
-            with db.get_read_engine().connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:  # the check's whole point is to report any database failure
-            app.logger.exception("health check failed")
-            return {"status": "error", "database": "unreachable"}, 503
-        return {"status": "ok", "database": "ok"}
 
     return app

@@ -1,7 +1,9 @@
-"""The one place that reads the wall clock; everything else takes `now` as an argument."""
+"""The one place that reads a clock (the host's, or the database's); everything else takes `now` as an argument."""
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+
+from sqlalchemy import func, select
 
 UTC = timezone.utc
 
@@ -38,3 +40,14 @@ def require_aware(value: datetime, name: str = "datetime") -> datetime:
 def isoformat_z(value: datetime) -> str:
     """RFC 3339 in UTC with a trailing Z, as the public API promises."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def database_now(db) -> datetime:
+    """The database's clock, read through a Session or a Connection: what leases and freshness stamps that
+    several processes compare must use, since application hosts' clocks drift apart. On SQLite every process
+    shares one host, whose clock SQLite reads."""
+    dialect = db.dialect if hasattr(db, "dialect") else db.get_bind().dialect
+    if dialect.name == "postgresql":
+        return db.execute(select(func.now())).scalar_one().astimezone(UTC)
+    value = db.execute(select(func.strftime("%Y-%m-%d %H:%M:%f", "now"))).scalar_one()
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)

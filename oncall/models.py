@@ -7,3 +7,4 @@ from oncall.incidents.models import Incident, Integration, TimelineEvent  # noqa
 from oncall.paging.models import Notification, SmsWindow  # noqa: F401
 from oncall.handoffs.models import Handoff, HandoffReminder, WatchItem  # noqa: F401
 from oncall.web.models import LoginFailure  # noqa: F401
+from oncall.operations.models import WorkerHeartbeat  # noqa: F401

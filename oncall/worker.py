@@ -6,7 +6,7 @@ Every job reads and writes only the database, so a worker killed at any point lo
 (or the same one restarted) finds whatever is due. Several workers may run against PostgreSQL at once.
 
 Settings (ONCALL_* environment variables): WORKER_TICK_SECONDS (1), WORKER_DISPATCH_SECONDS (0.25),
-SMS_BATCH_SECONDS (30), OUTBOX_LEASE_SECONDS (60), NOTIFIER (see paging/dispatch.py).
+SMS_BATCH_SECONDS (30), OUTBOX_LEASE_SECONDS (60), HEARTBEAT_SECONDS (10), NOTIFIER (see paging/dispatch.py).
 """
 import logging
 import os
@@ -24,6 +24,7 @@ from oncall.clock import utcnow
 from oncall.db import get_sessionmaker
 from oncall.escalation import engine
 from oncall.handoffs import service as handoffs
+from oncall.operations.heartbeats import Heartbeat
 from oncall.paging import outbox
 from oncall.paging.dispatch import notifier_from_config
 from oncall.paging.notifier import Notifier
@@ -55,6 +56,7 @@ class Worker:
         self.dispatch_seconds = float(config.get("WORKER_DISPATCH_SECONDS", 0.25))
         self.sms_window = timedelta(seconds=float(config.get("SMS_BATCH_SECONDS", 30)))
         self.lease = timedelta(seconds=float(config.get("OUTBOX_LEASE_SECONDS", 60)))
+        self.heartbeat = Heartbeat.from_config(self.sessions, config)
         self.scheduler: BaseScheduler | None = None
 
     # --- the jobs ---------------------------------------------------------------------------------------
@@ -101,6 +103,7 @@ class Worker:
         # Handoff reminders (SMS) and re-pages of unacknowledged handoffs (issue #5; handoffs/service.py).
         scheduler.add_job(handoffs.run_reminders, "interval", seconds=30, id="handoff-reminders", next_run_time=now,
                           args=[self.sessions, self.notifier], kwargs={"public_url": self.public_url}, **common)
+        self.heartbeat.schedule(scheduler)  # /healthz and /metrics tell when this process stops
         self.scheduler = scheduler
         return scheduler
 

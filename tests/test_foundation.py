@@ -7,7 +7,7 @@ from oncall.clock import utcnow
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json["database"] == "ok"  # the rest: tests/operations/test_health.py
 
 
 def test_openapi_document_needs_no_token_and_covers_the_api(client):
