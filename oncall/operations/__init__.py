@@ -1,9 +1,15 @@
 """The pager's own health: worker heartbeats, GET /healthz, GET /metrics, `oncall status`, and logging."""
+
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from oncall.operations import health, heartbeats
+    from oncall.operations import health, heartbeats, multiproc
+
+    # Before anything imports prometheus_client: the library picks its mode at import.
+    multiprocess_dir = multiproc.prepare()
+
+    from oncall.operations import metrics
     from oncall.operations.cli import status_command
     from oncall.operations.views import bp
 
@@ -12,4 +18,5 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("HEALTH_PAGE_SECONDS", health.PAGE_SECONDS)
     app.config.setdefault("HEARTBEAT_SECONDS", heartbeats.HEARTBEAT_SECONDS)
     app.register_blueprint(bp)
+    metrics.init_app(app, multiprocess_dir)
     app.cli.add_command(status_command)
