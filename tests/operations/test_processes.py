@@ -50,6 +50,8 @@ def committed_app(request, tmp_path, _migrated_app):
                       **FAST})
     with app.app_context():
         upgrade()
+    with get_sessionmaker(app).begin() as session:  # rows committed by other tests' worker processes
+        session.execute(delete(WorkerHeartbeat))
     yield app
     with get_sessionmaker(app).begin() as session:
         session.execute(delete(WorkerHeartbeat))
