@@ -179,7 +179,8 @@ def test_status_prints_the_verdict_and_exits_nonzero_unless_ok(app, session):
 def test_status_exits_2_when_the_database_is_down():
     from oncall.operations.cli import status_command
 
-    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite:////nonexistent-directory/oncall.db"})
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite:////nonexistent-directory/oncall.db",
+                      "SECRET_KEY": "test"})
     out = app.test_cli_runner().invoke(status_command, [])
     get_engine(app).dispose()
     assert out.exit_code == 2

@@ -116,7 +116,8 @@ def test_a_token_can_be_required(app, client, monkeypatch):
 
 
 def test_a_database_that_does_not_answer_is_reported_not_hidden():
-    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite:////nonexistent-directory/oncall.db"})
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite:////nonexistent-directory/oncall.db",
+                      "SECRET_KEY": "test"})
     try:
         found = scrape(app.test_client())
     finally:
@@ -130,7 +131,7 @@ def test_a_database_that_does_not_answer_is_reported_not_hidden():
 REQUESTS_IN_CHILD = textwrap.dedent("""
     import sys
     from oncall import create_app
-    app = create_app({"TESTING": True, "DATABASE_URL": sys.argv[1]})
+    app = create_app({"TESTING": True, "DATABASE_URL": sys.argv[1], "SECRET_KEY": "test"})
     client = app.test_client()
     for _ in range(int(sys.argv[2])):
         assert client.get("/api/v1/users").status_code == 401

@@ -87,7 +87,7 @@ def test_a_stopped_worker_shows_on_healthz_and_metrics_within_the_threshold(comm
 
 @pytest.mark.slow
 def test_the_worker_inside_the_web_process_beats_too(tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'oncall.db'}"})
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'oncall.db'}", "SECRET_KEY": "test"})
     with app.app_context():
         upgrade()
     get_engine(app).dispose()
@@ -116,7 +116,7 @@ def _try_get(url: str):
 def test_gunicorn_workers_answer_metrics_for_all_of_them(tmp_path):
     """Plain `gunicorn -w 3 wsgi:app` (no PROMETHEUS_MULTIPROC_DIR given): every worker reports every request."""
     url = f"sqlite:///{tmp_path / 'oncall.db'}"
-    app = create_app({"DATABASE_URL": url})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test"})
     with app.app_context():
         upgrade()
     get_engine(app).dispose()
