@@ -1,7 +1,5 @@
 """The `oncall` console script: a Flask CLI group with run, worker, db, demo and token commands."""
-import logging
 import os
-import re
 
 import click
 from flask import current_app
@@ -14,10 +12,12 @@ from oncall.db import get_sessionmaker
 
 def _create_app():
     from oncall.instance import ConfigurationError
+    from oncall.operations import logs
 
     try:
+        logs.configure()  # before the app exists, so that nothing logs in another format meanwhile
         return create_app()
-    except ConfigurationError as exc:  # a sentence naming the setting, not a traceback
+    except (ConfigurationError, ValueError) as exc:  # a sentence naming the setting, not a traceback
         raise click.ClickException(str(exc)) from exc
 
 
@@ -30,19 +30,6 @@ def _upgrade_database() -> None:
     from flask_migrate import upgrade
 
     upgrade()
-
-
-class RedactFeedSecrets(logging.Filter):
-    """The development server logs every request line; a calendar feed's path is its only credential."""
-
-    _SECRET = re.compile(r"(/calendars/)[^/\s?]+(\.ics)")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self._SECRET.sub(r"\1<secret>\2", str(record.msg))
-        if record.args:
-            record.args = tuple(self._SECRET.sub(r"\1<secret>\2", a) if isinstance(a, str) else a
-                                for a in record.args)
-        return True
 
 
 @main.command("run")
@@ -80,8 +67,9 @@ def run_command(host: str, port: int, demo: bool):
         from oncall import worker
 
         worker.start_in_web(app)
-    logging.getLogger("werkzeug").addFilter(RedactFeedSecrets())
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    from oncall.operations.logs import DevServerRequestHandler
+
+    run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=DevServerRequestHandler)
 
 
 @main.command("worker")
@@ -91,7 +79,6 @@ def worker_command(once: bool):
     """Run the escalation engine and notification dispatch (any number of these may run on PostgreSQL)."""
     from oncall import worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     if once:
         fired, handled = worker.Worker(app).run_once()

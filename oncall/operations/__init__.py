@@ -4,7 +4,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from oncall.operations import health, heartbeats, multiproc
+    from oncall.operations import health, heartbeats, logs, multiproc
+
+    logs.init_app(app)  # request ids, one access line per request, secrets never logged
 
     # Before anything imports prometheus_client: the library picks its mode at import.
     multiprocess_dir = multiproc.prepare()

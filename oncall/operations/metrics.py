@@ -122,7 +122,7 @@ def _start_timer() -> None:
 
 
 def _observe(response: Response) -> Response:
-    started = g.pop("oncall_request_started", None)
+    started = g.get("oncall_request_started")
     if started is not None:
         rule = request.url_rule
         method = request.method if request.method in METHODS else "other"  # methods are client-chosen text

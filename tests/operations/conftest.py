@@ -13,3 +13,7 @@ def _no_other_heartbeats(request):
     session = request.getfixturevalue("session")
     session.execute(delete(WorkerHeartbeat))
     session.commit()
+
+
+# The fake Twilio server and the app's Twilio settings, as tests/paging uses them (the full logging run).
+from tests.paging.conftest import fake_twilio, twilio_config, twilio_server  # noqa: E402,F401

@@ -1,5 +1,6 @@
 """Real processes: a stopped `oncall worker` shows on /healthz and /metrics within the threshold, the worker
 inside `oncall run` beats too, and gunicorn's several workers answer /metrics with the sum of all of them."""
+import http.client
 import json
 import os
 import signal
@@ -126,7 +127,7 @@ def test_gunicorn_workers_answer_metrics_for_all_of_them(tmp_path):
     log = tmp_path / "gunicorn.log"
     with open(log, "ab") as handle:
         server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}",
-                                   "wsgi:app"], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                                   "--access-logfile", "-", "wsgi:app"], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
                                   start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -141,5 +142,15 @@ def test_gunicorn_workers_answer_metrics_for_all_of_them(tmp_path):
                (("method", "GET"), ("route", "/api/v1/users"), ("status", "401")))
         for _ in range(6):  # whichever worker answers
             assert samples(_get(f"{base}/metrics")[1])[key] == requests
+        # gunicorn's own access log (when turned on) hides feed secrets too, in any path shape.
+        secret = "Zx9" + "q" * 40
+        for path in [f"//calendars/{secret}.ics", f"/calendar%73/{secret}.ics?token={secret}"]:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path)
+            assert connection.getresponse().status == 404  # no such feed
+            connection.close()
     finally:
         processes.stop(server)
+    text = log.read_text()
+    assert '"GET //calendars/<redacted> HTTP/1.1" 404' in text and secret not in text, text
+    assert '"GET /calendars/<redacted>?token=<redacted> HTTP/1.1" 404' in text

@@ -39,16 +39,3 @@ def test_token_create_on_an_unmigrated_database_says_what_to_run(tmp_path):
     assert out.exit_code != 0
     assert "oncall db upgrade" in out.output
     assert isinstance(out.exception, SystemExit)  # a clean usage error, not an OperationalError
-
-
-def test_the_development_server_log_hides_calendar_feed_secrets():
-    import logging
-
-    from oncall.cli import RedactFeedSecrets
-
-    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - [%s] "%s" %s -',
-                               ("127.0.0.1", "now", "GET /calendars/AbC-123_xyz.ics?reminder=30 HTTP/1.1", "200"),
-                               None)
-    assert RedactFeedSecrets().filter(record)
-    assert "AbC-123_xyz" not in record.getMessage()
-    assert "/calendars/<secret>.ics?reminder=30" in record.getMessage()
