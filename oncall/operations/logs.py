@@ -138,9 +138,8 @@ _exception_formatter = logging.Formatter()
 
 def _freeze(record: logging.LogRecord) -> None:
     ids, secrets = _request_context()
-    for name, value in {**ids, **_context.get()}.items():
-        if value is not None and getattr(record, name, None) is None:
-            setattr(record, name, value)
+    # Not as attributes of their own: `extra=` may still set those, and logging refuses to overwrite.
+    record.oncall_context = {**ids, **_context.get()}
     try:
         message = record.getMessage()
     except Exception:  # a bad format string: keep what there is rather than lose the line
@@ -180,13 +179,20 @@ def _one_line(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\r", "\\r").replace("\n", "\\n")
 
 
+def ids_of(record: logging.LogRecord) -> dict:
+    """The record's request, incident and notification ids: given with `extra=`, else from its context."""
+    context = getattr(record, "oncall_context", {})
+    ids = {name: getattr(record, name, None) for name in FIELDS}
+    return {name: context.get(name) if value is None else value for name, value in ids.items()
+            if (context.get(name) if value is None else value) is not None}
+
+
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s%(ids)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        record.ids = "".join(f" {name}={getattr(record, name)}" for name in FIELDS
-                             if getattr(record, name, None) is not None)
+        record.ids = "".join(f" {name}={value}" for name, value in ids_of(record).items())
         return _one_line(super().format(record))
 
 
@@ -195,7 +201,7 @@ class JsonFormatter(logging.Formatter):
         line = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
                 .replace("+00:00", "Z"), "level": record.levelname, "logger": record.name,
                 "message": record.getMessage(), "pid": record.process}
-        line |= {name: getattr(record, name) for name in FIELDS if getattr(record, name, None) is not None}
+        line |= ids_of(record)
         if record.exc_info and not record.exc_text:
             record.exc_text = redact(self.formatException(record.exc_info))
         if record.exc_text:

@@ -259,3 +259,23 @@ def _raw_get(port: int, path: str) -> int:
         return response.status
     finally:
         connection.close()
+
+
+def test_each_timeline_event_is_a_log_line_with_its_ids(app, api, make_user, make_rotation, captured):
+    """Incident events (created, step, each page sent) are logged once committed, with incident and
+    notification ids as fields."""
+    from tests.incidents.conftest import FakeNotifier
+
+    stream = captured("json")
+    person = make_user(phone="+14155550142")
+    rotation = make_rotation([person["id"]])
+    incident = api.post("/api/v1/incidents", json={"team_id": rotation["team_id"], "severity": "SEV1",
+                                                   "title": "Checkout down"}).json
+    Worker(app, FakeNotifier()).run_once()
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    events = [e for e in events if e["logger"] == "oncall.incidents.events"]
+    assert {e["incident_id"] for e in events} == {incident["id"]}
+    assert events[0]["message"].startswith(f"incident {incident['id']} created: ")
+    sent = [e for e in events if " notification: " in e["message"] and " sent" in e["message"]]
+    assert len(sent) == 2 and all(isinstance(e["notification_id"], int) for e in sent)
+    assert len({e["notification_id"] for e in sent}) == 2
