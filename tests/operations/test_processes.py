@@ -123,21 +123,33 @@ def test_gunicorn_workers_answer_metrics_for_all_of_them(tmp_path):
     get_engine(app).dispose()
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ONCALL_", "PROMETHEUS"))}
-    env |= {"ONCALL_DATABASE_URL": url, "ONCALL_SECRET_KEY": "test"}
+    env |= {"ONCALL_DATABASE_URL": url, "ONCALL_SECRET_KEY": "test", "ONCALL_LOG_FORMAT": "json"}
     log = tmp_path / "gunicorn.log"
     with open(log, "ab") as handle:
         server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}",
-                                   "--access-logfile", "-", "wsgi:app"], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+                                   "--access-logfile", "-", "wsgi:app"], cwd=ROOT, env=env, stdout=handle,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         processes.wait_for(lambda: _try_get(f"{base}/healthz"), timeout=30, what="gunicorn")
-        requests = 60
-        with ThreadPoolExecutor(8) as pool:  # concurrent, so that every worker takes some
-            statuses = list(pool.map(lambda _: _get(f"{base}/api/v1/users")[0], range(requests)))
-        assert statuses == [401] * requests
         directory = multiproc.AUTO_ROOT / f"master-{server.pid}"
-        assert len(list(directory.glob("histogram_*.db"))) >= 2, list(directory.iterdir())
+        requests = 0
+
+        def spread() -> bool:
+            # Concurrent batches until at least two workers have answered (the others may still be booting).
+            nonlocal requests
+            with ThreadPoolExecutor(8) as pool:
+                statuses = list(pool.map(lambda _: _get(f"{base}/api/v1/users")[0], range(20)))
+            assert statuses == [401] * 20
+            requests += 20
+            return len(answered_by()) >= 2
+
+        def answered_by() -> set[int]:
+            lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+            return {line["pid"] for line in lines if line["message"].startswith("GET /api/v1/users 401")}
+
+        processes.wait_for(spread, timeout=60, interval=0.2, what="requests answered by two gunicorn workers")
+        assert len(list(directory.glob("histogram_*.db"))) >= 2  # each worker process writes its own file
         key = ("oncall_http_request_duration_seconds_count",
                (("method", "GET"), ("route", "/api/v1/users"), ("status", "401")))
         for _ in range(6):  # whichever worker answers
