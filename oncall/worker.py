@@ -20,7 +20,6 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy.exc import DBAPIError
 
-from oncall.clock import utcnow
 from oncall.db import get_sessionmaker
 from oncall.escalation import engine
 from oncall.handoffs import service as handoffs
@@ -64,7 +63,7 @@ class Worker:
     def tick(self) -> int:
         """Fire every escalation step that is due; wakes the dispatcher when pages were written."""
         try:
-            fired = engine.tick(self.sessions, now=utcnow())
+            fired = engine.tick(self.sessions)  # due times on the database's clock
         except DBAPIError:
             log.warning("escalation tick failed; the next one retries", exc_info=True)
             return 0
@@ -77,7 +76,7 @@ class Worker:
         total = 0
         try:
             while True:
-                handled = outbox.dispatch_due(self.sessions, self.notifier, now=utcnow(), public_url=self.public_url,
+                handled = outbox.dispatch_due(self.sessions, self.notifier, public_url=self.public_url,
                                               limit=DISPATCH_BATCH, sms_window=self.sms_window, lease=self.lease)
                 total += handled
                 if handled < DISPATCH_BATCH:

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from oncall.db import database_now
 from oncall.escalation import policy as rules
 from oncall.escalation.policy import Exhaust, Fire, Hold, Idle, Snapshot, State, Step, Wait
 from oncall.incidents import events
@@ -33,13 +34,16 @@ RETRY_AFTER_ERROR = timedelta(seconds=30)
 BATCH = 25  # incidents per transaction: fewer commits under a storm, row locks held for milliseconds
 
 
-def tick(sessions: Callable[[], Session] | Session, *, now: datetime, limit: int = 1000, batch: int = BATCH) -> int:
+def tick(sessions: Callable[[], Session] | Session, *, now: datetime | None = None, limit: int = 1000,
+         batch: int = BATCH) -> int:
     """Advance every incident whose next step is due at `now`; returns how many were advanced.
 
     Given a sessionmaker (the worker), incidents are claimed and advanced `batch` at a time, one transaction
     per batch; if anything in a batch fails, its incidents are redone one transaction each, so one bad
-    incident cannot hold back the others. Given a Session, everything happens in it and the caller commits."""
+    incident cannot hold back the others. Given a Session, everything happens in it and the caller commits.
+    `now` None (the worker): each batch reads the database's clock, one clock for every worker and host."""
     if isinstance(sessions, Session):
+        now = now or database_now(sessions)
         count = 0
         while count < limit and (claimed := claim_due(sessions, now=now, limit=1)):
             advance(sessions, claimed[0], now=now)
@@ -47,34 +51,50 @@ def tick(sessions: Callable[[], Session] | Session, *, now: datetime, limit: int
             count += 1
         return count
 
+    clock = (lambda _session: now) if now is not None else database_now
+    if not _anything_due(sessions, clock):
+        return 0
     count, failed = 0, set()
     while count < limit:
         ids: list[int] | None = None
+        at = now
         try:
             with sessions.begin() as session:
-                claimed = claim_due(session, now=now, limit=min(batch, limit - count), exclude=failed)
+                at = clock(session)
+                claimed = claim_due(session, now=at, limit=min(batch, limit - count), exclude=failed)
                 if not claimed:
                     return count
                 ids = [incident.id for incident in claimed]
                 targets: dict = {}  # an alert storm pages the same people for many incidents: resolve them once
                 for incident in claimed:
-                    advance(session, incident, now=now, targets=targets)
+                    advance(session, incident, now=at, targets=targets)
         except Exception:
             if ids is None:  # the database itself is unavailable: the next tick tries again
                 log.warning("escalation tick could not claim incidents", exc_info=True)
                 return count
             log.warning("a batch of %s incidents failed; advancing them one by one", len(ids), exc_info=True)
-            count += _one_by_one(sessions, ids, now=now, failed=failed)
+            count += _one_by_one(sessions, ids, clock=clock, failed=failed)
             continue
         count += len(ids)
     return count
 
 
-def _one_by_one(sessions, ids: list[int], *, now: datetime, failed: set[int]) -> int:
+def _anything_due(sessions, clock) -> bool:
+    """Whether any incident is due, read without SQLite's write lock: an idle worker ticking every second
+    must not queue the web's writes behind it."""
+    with sessions() as session:
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+        at = clock(session)
+        return bool(session.scalar(select(exists().where(Incident.status == TRIGGERED, Incident.next_step_at <= at))))
+
+
+def _one_by_one(sessions, ids: list[int], *, clock, failed: set[int]) -> int:
     done = 0
     for incident_id in ids:
+        now = None
         try:
             with sessions.begin() as session:
+                now = clock(session)
                 claimed = claim_due(session, now=now, limit=1, only=incident_id)
                 if claimed:
                     advance(session, claimed[0], now=now)
@@ -88,7 +108,8 @@ def _one_by_one(sessions, ids: list[int], *, now: datetime, failed: set[int]) ->
         except Exception:
             log.exception("escalating incident %s failed; retrying in %s", incident_id, RETRY_AFTER_ERROR)
             failed.add(incident_id)
-            _postpone(sessions, incident_id, now)
+            if now is not None:
+                _postpone(sessions, incident_id, now)
     return done
 
 

@@ -1,26 +1,38 @@
 """Sending the outbox: claim due notifications, send them through a Notifier after commit, record the
 provider's id or the failure, retry transient failures with backoff, fall back to the other channel.
 
-Three short transactions per batch, none held open across a provider request:
+Short transactions, none held open across a provider request:
   1. claim: lock due rows (FOR UPDATE SKIP LOCKED), mark them `sending` with a lease, commit;
   2. send each page (no transaction);
   3. record: provider id and `sent`, or the failure, with timeline events.
-A worker killed between 1 and 3 leaves `sending` rows whose lease runs out; any worker then sends them
-again, so a page can go twice but is never lost.
+
+Leases and due times are instants of the database's clock (db.database_now), read inside the transaction
+that claims the rows, so every dispatcher on every host measures them against the same clock, and a lease
+starts when its rows are claimed, not when a long dispatch pass began. A claim never takes more rows than
+there are free request slots, so every claimed row's request starts at once and its lease (60 s) covers it
+and its recording many times over (the gateway gives up after 10 s): a page whose request is in flight is
+never claimed by another dispatcher. Each outcome is recorded as soon as its request returns.
+
+A dispatcher killed between 1 and 3 leaves `sending` rows whose lease runs out; any dispatcher then sends
+them again. So a page is never lost, and the only way one goes twice is a request the provider accepted
+whose answer never reached us (a kill or a timeout at that moment; Twilio's status callback, which names the
+page, settles most of those before the lease ends: see _confirmed).
 
 At most one SMS per person per SMS_WINDOW: later ones wait for the window to pass and then go out together
 as one digest (texts.sms_digest), so an alert storm does not flood anyone's phone.
 """
 import logging
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from oncall.db import database_now
 from oncall.errors import DeliveryFailed, TransientDeliveryFailure
 from oncall.incidents import events
 from oncall.incidents.events import channel_name
@@ -34,13 +46,13 @@ log = logging.getLogger(__name__)
 
 SMS_WINDOW = timedelta(seconds=30)
 LEASE = timedelta(seconds=60)  # longer than any provider request may take (the gateway times out at 10 s)
-CONCURRENCY = 8  # provider requests in flight per dispatcher
-# Rows claimed at once: their lease must cover CLAIM / CONCURRENCY requests in a row, each up to the
-# gateway's 10 s timeout (4 x 10 s < LEASE).
-CLAIM = 32
+CONCURRENCY = 8  # provider requests in flight per dispatcher; a claim takes at most the free ones
 DIGEST_MAX = 200  # notifications one digest SMS may stand for (texts.sms_digest cuts the text to fit)
 MAX_ATTEMPTS = 5
 BACKOFF_FIRST, BACKOFF_MAX = timedelta(seconds=2), timedelta(minutes=2)
+# Recording an outcome is retried (a dropped database connection, a restart) during this share of its lease;
+# after that another dispatcher may soon take the rows over, and a late record would only log.
+RECORD_WITHIN = 0.75
 
 # Twilio MessageStatus and CallStatus, ranked so that late or repeated callbacks never move a page backwards.
 SMS_RANK = {"accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2, "delivered": 3,
@@ -52,10 +64,17 @@ FAILURES = {SMS: {"undelivered", "failed"}, VOICE: {"busy", "no-answer", "failed
 NOTEWORTHY = {"sent", "delivered", "undelivered", "failed", "read", "in-progress", "answered", "completed", "busy",
               "no-answer", "canceled"}
 
+Clock = Callable[[Session], datetime]
+
 
 def backoff(attempts: int) -> timedelta:
     """Wait before attempt `attempts + 1`: 2 s, 4 s, 8 s ... capped at two minutes."""
     return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+def clock_for(now: datetime | None) -> Clock:
+    """The database's clock, or a fixed instant (tests, which set the time)."""
+    return database_now if now is None else (lambda _session: now)
 
 
 @dataclass
@@ -69,52 +88,80 @@ class _Job:
     attempts: dict[int, int]  # notification id -> its attempt number, to detect a lease taken over meanwhile
     body: str
     incident_ids: list[int] = field(default_factory=list)
+    claimed_at: datetime | None = None  # the database's clock when the claim took the rows
     window_before: datetime | None = None  # the person's SMS window before this send reserved it
+    # time.monotonic() after which recording is given up: the lease is about to run out.
+    record_by: float = float("inf")
 
 
-def dispatch_due(session_factory: Callable[[], Session], notifier: Notifier, *, now: datetime, public_url: str,
-                 limit: int = 100, sms_window: timedelta = SMS_WINDOW, lease: timedelta = LEASE,
-                 concurrency: int = CONCURRENCY, claim: int = CLAIM) -> int:
-    """Send what is due at `now`, at most `limit` notifications; returns how many were handled (sent, failed
-    or set to retry).
+def dispatch_due(session_factory: Callable[[], Session], notifier: Notifier, *, public_url: str,
+                 now: datetime | None = None, limit: int = 100, sms_window: timedelta = SMS_WINDOW,
+                 lease: timedelta = LEASE, concurrency: int = CONCURRENCY, claim: int | None = None) -> int:
+    """Send what is due, at most `limit` notifications; returns how many were handled (sent, failed or set to
+    retry).
 
-    Rows are claimed `claim` at a time and sent `concurrency` in parallel, so an alert storm is not paged one
-    slow provider request after another."""
+    `now` None (the worker): every claim and every record reads the database's clock. A fixed `now` is for
+    tests. Up to `concurrency` requests are in flight at once; whenever one returns, its outcome is recorded
+    and the free slot is filled by a new claim (of at most `claim` rows), so an alert storm is not paged one
+    slow provider request after another, and nothing waits, claimed, behind a slow request."""
     public_url = public_url.rstrip("/")
     callback = f"{public_url}/twilio/status"  # + ?notification=<id>, see status_callback_url
     name = getattr(notifier, "name", "notifier")
+    clock = clock_for(now)
     # Rows written during this call (fallbacks of pages that just failed) wait for the next call: one call
     # handles each row that was due when it started at most once.
+    newest = _newest_due(session_factory, clock)
+    if newest is None:
+        return 0
+    handled = claimed = 0
+    running: dict[Future, _Job] = {}
+    exhausted = False
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="page") as pool:
+        while True:
+            free = concurrency - len(running)
+            if free and not exhausted and claimed < limit:
+                size = min(free, claim or free, limit - claimed)
+                try:
+                    jobs, touched = _claim(session_factory, clock=clock, public_url=public_url, newest=newest,
+                                           limit=size, sms_window=sms_window, lease=lease)
+                except Exception:
+                    if not running:
+                        raise
+                    # The requests in flight still get their outcomes recorded; the next pass claims again.
+                    log.warning("claiming notifications failed; finishing the %s requests in flight", len(running),
+                                exc_info=True)
+                    jobs, touched = [], 0
+                claimed += touched
+                exhausted = touched == 0
+                for job in jobs:
+                    running[pool.submit(_send, notifier, job, callback)] = job
+                if touched and len(running) < concurrency:
+                    continue  # slots left: fill them before waiting
+            if not running:
+                return handled
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            # Recorded in this thread: the session factory may be bound to a single connection (tests).
+            handled += _record_all(session_factory, [(running.pop(f), f.result()) for f in done],
+                                   notifier_name=name, clock=clock)
+
+
+def _newest_due(session_factory, clock: Clock) -> int | None:
+    """The newest notification id if anything is due, else None. A read that never takes SQLite's write
+    lock, so an idle dispatcher polling several times a second does not queue the web's writes behind it."""
     with session_factory() as session:
-        newest = session.scalar(select(func.max(Notification.id))) or 0
-    handled = 0
-    pool: ThreadPoolExecutor | None = None
-    try:
-        while handled < limit:
-            jobs, touched = _claim(session_factory, now=now, public_url=public_url, newest=newest,
-                                   limit=min(claim, limit - handled), sms_window=sms_window, lease=lease)
-            if not touched:
-                break
-            if len(jobs) > 1:
-                pool = pool or ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="page")
-                outcomes = list(pool.map(lambda job: _send(notifier, job, callback), jobs))
-            else:
-                outcomes = [_send(notifier, job, callback) for job in jobs]
-            handled += _record_all(session_factory, list(zip(jobs, outcomes)), notifier_name=name, now=now)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
-    return handled
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+        at = clock(session)
+        newest, due = session.execute(select(func.max(Notification.id), exists(_due(at)))).one()
+        return newest if due else None
 
 
-def _record_all(session_factory, results: list, *, notifier_name: str, now: datetime) -> int:
-    """Store the outcomes of a claim's requests: together, or one transaction each if that fails, so one bad
-    record cannot undo the others. Recorded in this thread: the session factory may be bound to a single
-    connection (tests)."""
+def _record_all(session_factory, results: list, *, notifier_name: str, clock: Clock) -> int:
+    """Store the outcomes of finished requests: together, or one transaction each if that fails (retried
+    while their leases last), so one bad record cannot undo the others."""
     def record(session, job, outcome):
         provider_id, error, transient = outcome
         _record(session, job, notifier_name=notifier_name, provider_id=provider_id, error=error,
-                transient=transient, now=now)
+                transient=transient, now=clock(session))
 
     try:
         with session_factory.begin() as session:
@@ -125,14 +172,24 @@ def _record_all(session_factory, results: list, *, notifier_name: str, now: date
         log.warning("recording %s outcomes together failed; recording them one by one", len(results), exc_info=True)
     handled = 0
     for job, outcome in results:
-        try:
-            with session_factory.begin() as session:
-                record(session, job, outcome)
-        except Exception:
-            # Sent (or not) but not stored: the lease runs out and the page may go again, which beats losing it.
-            log.exception("could not record the outcome of notifications %s", list(job.attempts))
-            continue
-        handled += len(job.attempts)
+        pause = 0.1
+        while True:
+            try:
+                with session_factory.begin() as session:
+                    record(session, job, outcome)
+            except Exception:
+                if time.monotonic() + pause < job.record_by:
+                    log.warning("recording notifications %s failed; retrying in %.1f s", list(job.attempts), pause,
+                                exc_info=True)
+                    time.sleep(pause)
+                    pause = min(pause * 2, 2.0)
+                    continue
+                # Sent (or not) but not stored: the lease runs out and the page may go again, which beats
+                # losing it.
+                log.exception("could not record the outcome of notifications %s", list(job.attempts))
+                break
+            handled += len(job.attempts)
+            break
     return handled
 
 
@@ -167,11 +224,12 @@ def _due(now: datetime):
     return select(Notification).where(Notification.state.in_((PENDING, SENDING)), Notification.next_attempt_at <= now)
 
 
-def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_window: timedelta,
+def _claim(session_factory, *, clock: Clock, public_url: str, limit: int, sms_window: timedelta,
            lease: timedelta, newest: int | None = None) -> tuple[list[_Job], int]:
     """Lock up to `limit` due rows (with ids up to `newest`) and turn them into provider requests.
     Returns (jobs, rows dealt with: sent, cancelled, failed or deferred)."""
     with session_factory.begin() as session:
+        now = clock(session)
         due = _due(now) if newest is None else _due(now).where(Notification.id <= newest)
         rows = list(session.scalars(
             due.order_by(Notification.next_attempt_at, Notification.id).limit(limit)
@@ -182,7 +240,7 @@ def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_w
         incidents = _by_id(session, Incident, {r.incident_id for r in rows})
         users = _by_id(session, User, {r.user_id for r in rows})
 
-        jobs: list[_Job] = []
+        jobs: list[tuple[_Job, list[Notification]]] = []  # each request and the rows it stands for
         sms_by_user: dict[int, list[Notification]] = {}
         for row in rows:
             incident, user = incidents[row.incident_id], users[row.user_id]
@@ -203,9 +261,8 @@ def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_w
             if row.channel == SMS:
                 sms_by_user.setdefault(user.id, []).append(row)
             else:
-                _lease(row, now, lease)
-                jobs.append(_Job(VOICE, user.id, user.name, user.phone, {row.id: row.attempts}, _voice_body(
-                    incident, public_url), [incident.id]))
+                jobs.append((_Job(VOICE, user.id, user.name, user.phone, {}, _voice_body(incident, public_url),
+                                  [incident.id]), [row]))
 
         windows = _lock_windows(session, sorted(sms_by_user))
         untouched = 0
@@ -233,14 +290,20 @@ def _claim(session_factory, *, now: datetime, public_url: str, limit: int, sms_w
                 else:
                     user_rows.append(row)
             before, window.last_sent_at = window.last_sent_at, now
-            for row in user_rows:
-                _lease(row, now, lease)
             user = users[user_id]
             pages = list({r.incident_id: incidents[r.incident_id] for r in user_rows}.values())
-            jobs.append(_Job(SMS, user_id, user.name, user.phone, {r.id: r.attempts for r in user_rows},
-                             _sms_body(pages, public_url), [i.id for i in pages], window_before=before))
+            jobs.append((_Job(SMS, user_id, user.name, user.phone, {}, _sms_body(pages, public_url),
+                              [i.id for i in pages], window_before=before), user_rows))
+        # The lease starts now, after every lock above was granted: read the clock again.
+        leased_at = clock(session)
+        record_by = time.monotonic() + lease.total_seconds() * RECORD_WITHIN
+        for job, leased in jobs:
+            for row in leased:
+                _lease(row, leased_at, lease)
+            job.attempts = {row.id: row.attempts for row in leased}
+            job.claimed_at, job.record_by = now, record_by
         # Oldest first: an SMS before its call.
-        return sorted(jobs, key=lambda job: min(job.attempts)), len(rows) - untouched
+        return sorted((job for job, _ in jobs), key=lambda job: min(job.attempts)), len(rows) - untouched
 
 
 def _confirmed(session: Session, row: Notification, incident: Incident, user: User, *, now: datetime) -> None:
@@ -323,8 +386,9 @@ def _record(session: Session, job: _Job, *, notifier_name: str, provider_id: str
     if provider_id is not None:
         early = {r.status for r in ours + settled if r.status is not None}
         for row in ours:
-            row.state, row.provider_id, row.sent_at, row.digest, row.last_error = SENT, provider_id, now, digest, None
-            row.to = job.to
+            # Sent when the request went out, the instant the SMS window counts from; `now` is when we heard back.
+            row.state, row.provider_id, row.digest, row.last_error = SENT, provider_id, digest, None
+            row.sent_at, row.to = job.claimed_at or now, job.to
         for incident_id in sorted({r.incident_id for r in ours + settled}):
             extra = f" in one digest with {len(job.incident_ids) - 1} other incident(s)" if digest else ""
             events.record(session, incident_id, kind="notification", now=now, user_id=job.user_id, detail={
@@ -339,7 +403,7 @@ def _record(session: Session, job: _Job, *, notifier_name: str, provider_id: str
 
     if job.channel == SMS:
         window = session.get(SmsWindow, job.user_id, with_for_update=True)
-        if window is not None and window.last_sent_at == now:
+        if window is not None and window.last_sent_at == job.claimed_at:
             window.last_sent_at = job.window_before  # nothing was sent: the window is not used up
     for row in ours:
         incident = incidents[row.incident_id]

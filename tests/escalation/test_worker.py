@@ -160,3 +160,26 @@ def _get(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def test_an_idle_worker_on_sqlite_never_takes_the_write_lock(sqlite_app):
+    """The worker polls (tick every second, dispatch four times a second); with nothing due it only reads, so
+    the web's writes never queue behind it. Once something is due it does write."""
+    from sqlalchemy import event
+
+    from oncall.incidents.service import create_incident
+
+    _seed(sqlite_app)
+    statements: list[str] = []
+    engine = get_engine(sqlite_app)
+    event.listen(engine, "before_cursor_execute", lambda conn, cursor, statement, *rest: statements.append(statement))
+    worker = Worker(sqlite_app, ConsoleNotifier())
+    for _ in range(5):
+        assert worker.tick() == 0 and worker.dispatch() == 0
+    assert statements and not [s for s in statements if s.startswith("BEGIN IMMEDIATE")]
+
+    with get_sessionmaker(sqlite_app).begin() as session:
+        create_incident(session, team_id=1, severity="SEV1", title="Disk full", now=utcnow())
+    statements.clear()
+    assert worker.dispatch() == 2
+    assert [s for s in statements if s.startswith("BEGIN IMMEDIATE")]

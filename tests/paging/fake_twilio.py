@@ -5,8 +5,9 @@ shared/data/twilio_api_v2010.json: the path template and method exist, Basic aut
 path, the form fields are properties of the operation's requestBody schema, required ones are present, and
 types, patterns, enums and formats hold. Valid creates of Messages and Calls answer 201 with a body shaped
 like the spec's response schema; everything is recorded in `requests`. `fail_next` makes the next requests
-fail like Twilio does (429, 5xx, or a 4xx with a Twilio error code), and `webhook` builds correctly signed
-callbacks (status, incoming SMS, Gather) for the app, the way Twilio would send them.
+fail like Twilio does (429, 5xx, or a 4xx with a Twilio error code), `latency` answers every request late,
+`fail_for` makes requests fail (5xx, 429, or hang past the client's timeout) for a while, and `webhook` builds
+correctly signed callbacks (status, incoming SMS, Gather) for the app, the way Twilio would send them.
 """
 from __future__ import annotations
 
@@ -310,6 +311,17 @@ class Failure:
     delay: float = 0.0
 
 
+@dataclass
+class _Faults:
+    kinds: tuple
+    until: float  # time.monotonic()
+    hang: float
+    resources: tuple
+    to: str | None
+    left: int | None
+    used: int = 0
+
+
 @dataclass(frozen=True)
 class SignedWebhook:
     """A callback as Twilio would POST it: URL, form fields and X-Twilio-Signature."""
@@ -359,7 +371,9 @@ class FakeTwilio:
     auth_token: str = "fake-auth-token"
     spec_path: Path = SPEC_PATH
     requests: list[Received] = field(default_factory=list)
+    latency: float = 0.0  # seconds every valid request waits before its answer (a slow carrier)
     _failures: list[Failure] = field(default_factory=list)
+    _faults: list["_Faults"] = field(default_factory=list)  # see fail_for
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -404,6 +418,30 @@ class FakeTwilio:
         with self._lock:
             self._failures.extend([Failure(None, None, "", delay=seconds)] * count)
 
+    def fail_for(self, seconds: float, kinds=(500, 429, "timeout"), *, hang: float = 30.0,
+                 resources=("Messages", "Calls"), to: str | None = None, count: int | None = None) -> None:
+        """For the next `seconds` (and at most `count` requests, if given), valid requests for `resources` (and to
+        the number `to`, if given) fail in turn with each of `kinds`: an HTTP status (with Twilio's error code
+        20000 + status, as fail_next) or "timeout": no answer for `hang` seconds (longer than the client waits),
+        then a 504; the page is not created, as when a request never reached the carrier."""
+        with self._lock:
+            self._faults.append(_Faults(tuple(kinds), time.monotonic() + seconds, hang, tuple(resources), to, count))
+
+    def _fault(self, resource: str, to: str | None) -> Failure | None:
+        now = time.monotonic()
+        with self._lock:
+            faults = next((f for f in self._faults if now < f.until and resource in f.resources
+                           and f.to in (None, to) and f.left != 0), None)
+            if faults is None:
+                return None
+            kind = faults.kinds[faults.used % len(faults.kinds)]
+            faults.used += 1
+            if faults.left is not None:
+                faults.left -= 1
+        if kind == "timeout":
+            return Failure(504, 20504, "Gateway timeout (injected)", delay=faults.hang)
+        return Failure(int(kind), 20000 + int(kind), "Injected failure")
+
     @property
     def messages(self) -> list[Received]:
         return [r for r in self.requests if r.resource == "Messages" and r.status == 201]
@@ -419,6 +457,8 @@ class FakeTwilio:
         with self._lock:
             self.requests.clear()
             self._failures.clear()
+            self._faults.clear()
+            self.latency = 0.0
 
     # --- webhooks Twilio sends to the app ------------------------------------------------------------
     def sign(self, url: str, params: Mapping) -> str:
@@ -502,6 +542,9 @@ class FakeTwilio:
 
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
+        failure = failure or self._fault(resource.removesuffix(".json"), data.get("To"))
+        if self.latency:
+            time.sleep(self.latency)
         if failure is not None:
             time.sleep(failure.delay)
             if failure.status is not None:

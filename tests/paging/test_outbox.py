@@ -38,7 +38,8 @@ def test_pages_are_sent_after_commit_with_the_contract_texts(world, notifier):
     assert [(r.state, r.provider_id, r.attempts, r.sent_at) for r in rows] == [
         ("sent", sms["id"], 1, T0), ("sent", call["id"], 1, T0)]
     sent_events = [e for e in world.timeline(incident.id) if e.kind == "notification"]
-    assert [(e.user_id, e.detail["channel"], e.detail["provider_id"], e.detail["state"]) for e in sent_events] == [
+    # Both requests run in parallel, and each is recorded as soon as it returns.
+    assert sorted((e.user_id, e.detail["channel"], e.detail["provider_id"], e.detail["state"]) for e in sent_events) == [
         (world.uid("alice"), "sms", sms["id"], "sent"), (world.uid("alice"), "voice", call["id"], "sent")]
     assert world.dispatch(T0 + minutes(1)) == 0
 
@@ -216,7 +217,7 @@ def test_a_page_claimed_by_a_worker_that_died_is_sent_after_its_lease(world, not
     page_primary(world)
     incident = world.open("SEV2")
     # A worker claims the page and dies before sending or recording anything.
-    jobs, _ = outbox._claim(world.sessions, now=T0, public_url=PUBLIC_URL, limit=10, sms_window=outbox.SMS_WINDOW,
+    jobs, _ = outbox._claim(world.sessions, clock=outbox.clock_for(T0), public_url=PUBLIC_URL, limit=10, sms_window=outbox.SMS_WINDOW,
                             lease=timedelta(seconds=60))
     assert len(jobs) == 1
     assert world.dispatch(T0 + timedelta(seconds=59)) == 0
@@ -229,7 +230,7 @@ def test_a_page_claimed_by_a_worker_that_died_is_sent_after_its_lease(world, not
 def test_an_outcome_for_a_lease_taken_over_is_not_recorded_twice(world, notifier):
     page_primary(world)
     incident = world.open("SEV2")
-    slow, _ = outbox._claim(world.sessions, now=T0, public_url=PUBLIC_URL, limit=10, sms_window=outbox.SMS_WINDOW,
+    slow, _ = outbox._claim(world.sessions, clock=outbox.clock_for(T0), public_url=PUBLIC_URL, limit=10, sms_window=outbox.SMS_WINDOW,
                             lease=timedelta(seconds=60))
     world.dispatch(T0 + timedelta(minutes=2))  # another worker takes over after the lease
     with world.sessions.begin() as s:
@@ -325,7 +326,8 @@ class CallbackFirstNotifier:
     """Twilio may call the StatusCallback before its answer to the create request reaches us (a number that
     cannot receive SMS fails at once), or answer too late for our timeout after accepting the page. This
     notifier posts the signed callback to the app while the send is still in progress, then returns the SID
-    (or, with `then_raise`, loses the answer)."""
+    (or, with `then_raise`, loses the answer). It uses the test's one database connection from the sending
+    thread, so the outbox is run with one request at a time (no claim meanwhile on that connection)."""
 
     name = "callback-first"
 
@@ -380,7 +382,7 @@ def test_a_failure_reported_before_the_send_is_recorded_still_falls_back(world, 
     page_primary(world, channels=channels)
     incident = world.open("SEV2")
     early = CallbackFirstNotifier(world.app, notifier, status)
-    outbox.dispatch_due(world.sessions, early, now=T0, public_url=PUBLIC_URL)
+    outbox.dispatch_due(world.sessions, early, now=T0, public_url=PUBLIC_URL, concurrency=1)
     assert early.answers == [204]
     rows = world.notifications(incident.id)
     assert [(r.channel, r.state, r.status) for r in rows] == [
@@ -397,7 +399,7 @@ def test_a_delivery_reported_before_the_send_is_recorded_is_kept(world, notifier
     page_primary(world)
     incident = world.open("SEV2")
     early = CallbackFirstNotifier(world.app, notifier, "delivered")
-    outbox.dispatch_due(world.sessions, early, now=T0, public_url=PUBLIC_URL)
+    outbox.dispatch_due(world.sessions, early, now=T0, public_url=PUBLIC_URL, concurrency=1)
     [row] = world.notifications(incident.id)
     assert (row.state, row.status, row.provider_id) == ("sent", "delivered", notifier.sent[0]["id"])
     assert [e.detail["status"] for e in world.timeline(incident.id) if e.kind == "delivery"] == ["delivered"]
@@ -408,7 +410,7 @@ def test_a_page_twilio_accepted_is_not_sent_again_when_its_answer_timed_out(worl
     incident = world.open("SEV2")
     early = CallbackFirstNotifier(world.app, notifier, "sent",
                                   then_raise=TransientDeliveryFailure("Twilio could not be reached (ReadTimeout)"))
-    outbox.dispatch_due(world.sessions, early, now=T0, public_url=PUBLIC_URL)
+    outbox.dispatch_due(world.sessions, early, now=T0, public_url=PUBLIC_URL, concurrency=1)
     for at in (T0 + 2 * SECOND, T0 + minutes(5)):
         world.dispatch(at)
     assert len(notifier.sent) == 1  # Twilio told us it has the SMS: no second one
@@ -423,7 +425,7 @@ def test_an_early_failure_of_a_digest_falls_back_for_every_incident_in_it(world,
     second = world.open("SEV2", title="Refunds slow", at=T0 + SECOND)
     third = world.open("SEV2", title="Payouts stuck", at=T0 + SECOND)
     early = CallbackFirstNotifier(world.app, notifier, "undelivered")
-    outbox.dispatch_due(world.sessions, early, now=T0 + 30 * SECOND, public_url=PUBLIC_URL)
+    outbox.dispatch_due(world.sessions, early, now=T0 + 30 * SECOND, public_url=PUBLIC_URL, concurrency=1)
     assert notifier.sent[-1]["body"].startswith("2 incidents need you")
     for incident in (second, third):
         rows = world.notifications(incident.id)
