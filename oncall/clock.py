@@ -31,6 +31,12 @@ def reading(source: Callable[[], datetime]) -> Iterator[None]:
         _source = previous
 
 
+def is_set() -> bool:
+    """Whether a test has set the time (`reading`): the database's clock then yields to it too
+    (db.database_now), so a test that sets the date sets it for leases and due times as well."""
+    return _source is not _wall_clock
+
+
 def require_aware(value: datetime, name: str = "datetime") -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must carry a time zone offset")
