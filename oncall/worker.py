@@ -1,17 +1,20 @@
 """The worker: APScheduler jobs that advance escalations (escalation/engine.py) and send the outbox
 (paging/outbox.py). `oncall worker` runs them in a process of its own; with RUN_WORKER_IN_WEB the web
-process runs the same jobs in a background thread (the one-process quick start on SQLite).
+process runs the same jobs in a background thread (the quick start), in one web process at a time
+(scheduler_lock.py).
 
 Every job reads and writes only the database, so a worker killed at any point loses nothing: the next one
 (or the same one restarted) finds whatever is due. Several workers may run against PostgreSQL at once.
 
 Settings (ONCALL_* environment variables): WORKER_TICK_SECONDS (1), WORKER_DISPATCH_SECONDS (0.25),
-SMS_BATCH_SECONDS (30), OUTBOX_LEASE_SECONDS (60), HEARTBEAT_SECONDS (10), NOTIFIER (see paging/dispatch.py).
+SMS_BATCH_SECONDS (30), OUTBOX_LEASE_SECONDS (60), OUTBOX_CONCURRENCY (8 provider requests in flight),
+HEARTBEAT_SECONDS (10), NOTIFIER (see paging/dispatch.py).
 """
 import logging
 import os
 import signal
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -20,13 +23,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy.exc import DBAPIError
 
-from oncall.db import get_sessionmaker
+from oncall.db import get_engine, get_sessionmaker
 from oncall.escalation import engine
 from oncall.handoffs import service as handoffs
 from oncall.operations.heartbeats import Heartbeat
 from oncall.paging import outbox
 from oncall.paging.dispatch import notifier_from_config
 from oncall.paging.notifier import Notifier
+from oncall.scheduler_lock import SchedulerLock
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,7 @@ class Worker:
         self.sms_window = timedelta(seconds=float(config.get("SMS_BATCH_SECONDS", 30)))
         self.lease = timedelta(seconds=float(config.get("OUTBOX_LEASE_SECONDS", 60)))
         self.heartbeat = Heartbeat.from_config(self.sessions, config)
+        self.concurrency = int(config.get("OUTBOX_CONCURRENCY", outbox.CONCURRENCY))
         self.scheduler: BaseScheduler | None = None
 
     # --- the jobs ---------------------------------------------------------------------------------------
@@ -77,7 +82,8 @@ class Worker:
         try:
             while True:
                 handled = outbox.dispatch_due(self.sessions, self.notifier, public_url=self.public_url,
-                                              limit=DISPATCH_BATCH, sms_window=self.sms_window, lease=self.lease)
+                                              limit=DISPATCH_BATCH, sms_window=self.sms_window, lease=self.lease,
+                                              concurrency=self.concurrency)
                 total += handled
                 if handled < DISPATCH_BATCH:
                     return total
@@ -142,15 +148,34 @@ _in_web_lock = threading.Lock()
 
 
 def start_in_web(app: Flask, notifier: Notifier | None = None) -> Worker:
-    """Start the worker's jobs in a background thread of this process, once per process."""
+    """Run the worker's jobs in a background thread of this process while it holds the scheduler lock
+    (scheduler_lock.py): with several web processes exactly one runs them, and when it dies another takes
+    over within LEADER_RETRY_SECONDS. Once per process."""
     with _in_web_lock:
         worker = _in_web.get(os.getpid())
         if worker is None:
             worker = Worker(app, notifier)
-            worker.schedule(BackgroundScheduler(timezone=timezone.utc, daemon=True)).start()
             _in_web[os.getpid()] = worker
-            log.info("worker jobs running inside the web process %s", os.getpid())
+            threading.Thread(target=_lead, args=(worker, SchedulerLock(get_engine(app))), name="scheduler-lock",
+                             daemon=True).start()
         return worker
+
+
+LEADER_RETRY_SECONDS = 5.0
+
+
+def _lead(worker: Worker, lock: SchedulerLock) -> None:
+    while True:
+        if lock.try_acquire():
+            log.info("worker jobs running inside the web process %s (it holds the scheduler lock)", os.getpid())
+            scheduler = worker.schedule(BackgroundScheduler(timezone=timezone.utc, daemon=True))
+            scheduler.start()
+            while lock.held():
+                time.sleep(LEADER_RETRY_SECONDS)
+            log.warning("web process %s lost the scheduler lock; its worker jobs stop until it is retaken",
+                        os.getpid())
+            scheduler.shutdown(wait=False)
+        time.sleep(LEADER_RETRY_SECONDS)
 
 
 def install_in_web(app: Flask) -> None:
