@@ -33,7 +33,7 @@ def reading(source: Callable[[], datetime]) -> Iterator[None]:
 
 def is_set() -> bool:
     """Whether a test has set the time (`reading`): the database's clock then yields to it too
-    (db.database_now), so a test that sets the date sets it for leases and due times as well."""
+    (database_now), so a test that sets the date sets it for leases and due times as well."""
     return _source is not _wall_clock
 
 
@@ -49,11 +49,14 @@ def isoformat_z(value: datetime) -> str:
 
 
 def database_now(db) -> datetime:
-    """The database's clock, read through a Session or a Connection: what leases and freshness stamps that
-    several processes compare must use, since application hosts' clocks drift apart. On SQLite every process
-    shares one host, whose clock SQLite reads."""
+    """The database's clock, read through a Session or a Connection at this moment (clock_timestamp(), not the
+    transaction's start): what leases, due times and freshness stamps that several processes compare must use,
+    since application hosts' clocks drift apart. On SQLite every process shares one host, whose clock SQLite
+    reads. A test that set the time (`reading`) gets that instead, so its date holds for these too."""
+    if is_set():
+        return utcnow()
     dialect = db.dialect if hasattr(db, "dialect") else db.get_bind().dialect
     if dialect.name == "postgresql":
-        return db.execute(select(func.now())).scalar_one().astimezone(UTC)
+        return db.execute(select(func.clock_timestamp())).scalar_one().astimezone(UTC)
     value = db.execute(select(func.strftime("%Y-%m-%d %H:%M:%f", "now"))).scalar_one()
     return datetime.fromisoformat(value).replace(tzinfo=UTC)

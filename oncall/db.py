@@ -4,10 +4,8 @@ from time import monotonic as time_monotonic
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy import Date, DateTime, Engine, MetaData, String, Time, TypeDecorator, create_engine, event, func, select
+from sqlalchemy import Date, DateTime, Engine, MetaData, String, Time, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-
-from oncall import clock
 
 UTC = timezone.utc
 
@@ -174,20 +172,6 @@ def _forget_writes(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back_writes(session: Session) -> None:
     session.info.pop("wrote", None)
-
-
-def database_now(session: Session) -> datetime:
-    """The database's clock, read now (not at the start of the transaction): one clock for every process and
-    host, so a lease or a due time written by one worker means the same instant to all the others.
-
-    PostgreSQL: clock_timestamp(). SQLite has no server, but its 'now' is the one clock of the machine that
-    holds the database file, read by whichever process asks. A test that set oncall.clock gets that instead."""
-    if clock.is_set():
-        return clock.utcnow()
-    if session.get_bind().dialect.name == "postgresql":
-        return session.scalar(select(func.clock_timestamp())).astimezone(UTC)
-    value = session.scalar(select(func.strftime("%Y-%m-%d %H:%M:%f", "now")))
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def get_sessionmaker(app: Flask | None = None) -> sessionmaker:

@@ -55,7 +55,7 @@ def test_of_two_web_processes_exactly_one_runs_the_worker_and_the_other_takes_ov
     from tests.escalation.test_worker import _free_port, _get, _seed
 
     url = f"sqlite:///{tmp_path / 'oncall.db'}"
-    app = create_app({"DATABASE_URL": url, "PUBLIC_URL": "https://oncall.example.com"})
+    app = create_app({"DATABASE_URL": url, "PUBLIC_URL": "https://oncall.example.com", "SECRET_KEY": "test"})
     with app.app_context():
         upgrade()
     pages = tmp_path / "pages.jsonl"

@@ -16,7 +16,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from oncall.db import database_now
+from oncall.clock import database_now
 from oncall.escalation import policy as rules
 from oncall.escalation.policy import Exhaust, Fire, Hold, Idle, Snapshot, State, Step, Wait
 from oncall.incidents import events

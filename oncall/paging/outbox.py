@@ -32,7 +32,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from oncall.db import database_now
+from oncall.clock import database_now
 from oncall.errors import DeliveryFailed, TransientDeliveryFailure
 from oncall.incidents import events
 from oncall.incidents.events import channel_name
