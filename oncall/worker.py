@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from oncall.db import get_engine, get_sessionmaker
 from oncall.escalation import engine
-from oncall.handoffs import service as handoffs
+from oncall.handoffs import reminders as handoff_reminders
 from oncall.operations.heartbeats import Heartbeat
 from oncall.paging import outbox
 from oncall.paging.dispatch import notifier_from_config
@@ -105,9 +105,9 @@ class Worker:
         scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id=TICK_JOB, next_run_time=now, **common)
         scheduler.add_job(self.dispatch, "interval", seconds=self.dispatch_seconds, id=DISPATCH_JOB,
                           next_run_time=now, **common)
-        # Handoff reminders (SMS) and re-pages of unacknowledged handoffs (issue #5; handoffs/service.py).
-        scheduler.add_job(handoffs.run_reminders, "interval", seconds=30, id="handoff-reminders", next_run_time=now,
-                          args=[self.sessions, self.notifier], kwargs={"public_url": self.public_url}, **common)
+        # Handoff reminders (SMS) and re-pages of unacknowledged handoffs (issue #5), queued in the outbox.
+        scheduler.add_job(handoff_reminders.run_reminders, "interval", seconds=30, id="handoff-reminders",
+                          next_run_time=now, args=[self.sessions], kwargs={"public_url": self.public_url}, **common)
         self.heartbeat.schedule(scheduler)  # /healthz and /metrics tell when this process stops
         self.scheduler = scheduler
         return scheduler

@@ -71,14 +71,11 @@ class WatchItem(Base):
 
 class HandoffReminder(Base):
     """One reminder SMS (or re-page) per shift change and kind; the unique key makes each go out once even
-    with several workers. Rows are written by handoff_tick and sent afterwards by send_reminders, in their
-    own transactions, so a slow or failing SMS provider never holds a database transaction open."""
+    with several workers. The SMS itself is a row of the paging outbox (`notification_id`), which sends it
+    with everything else for that person."""
 
     __tablename__ = "handoff_reminders"
-    __table_args__ = (
-        UniqueConstraint("rotation_id", "shift_change_at", "kind"),
-        Index("ix_handoff_reminders_state_next_attempt_at", "state", "next_attempt_at"),
-    )
+    __table_args__ = (UniqueConstraint("rotation_id", "shift_change_at", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rotation_id: Mapped[int] = mapped_column(ForeignKey("rotations.id", ondelete="CASCADE"))
@@ -86,12 +83,8 @@ class HandoffReminder(Base):
     kind: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str | None] = mapped_column(Text)
-    # pending -> sending (leased) -> sent | failed; skipped (no phone, opted out); done (a re-page, no SMS)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-    to: Mapped[str | None] = mapped_column(String(20))
-    provider_id: Mapped[str | None] = mapped_column(String(64))
+    # queued (in the outbox), skipped (no phone, opted out: last_error says which), done (a re-page)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="SET NULL"))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

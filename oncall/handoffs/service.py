@@ -5,16 +5,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from oncall.errors import Conflict, DeliveryFailed, Forbidden, Invalid, NotFound, TransientDeliveryFailure
-from oncall.handoffs import draft as drafting, hints as hinting, markdown, reminders
-from oncall.handoffs.models import ACKNOWLEDGED, DRAFT, SUBMITTED, Handoff, HandoffReminder, WatchItem
+from oncall.errors import Conflict, Forbidden, Invalid, NotFound
+from oncall.handoffs import draft as drafting, hints as hinting, markdown
+from oncall.handoffs.models import ACKNOWLEDGED, DRAFT, SUBMITTED, Handoff, WatchItem
 from oncall.incidents import events
 from oncall.incidents.models import ACKNOWLEDGED as INCIDENT_ACKNOWLEDGED, RESOLVED, Incident
-from oncall.paging.models import PENDING, SMS, VOICE, Notification
 from oncall.people.models import Team, User
 from oncall.schedules import service as schedules, timeline
 from oncall.schedules.models import Override, Rotation
@@ -164,7 +163,7 @@ def draft_shift_change(session: Session, rotation: Rotation, now: datetime,
     return drafting.choose_shift_change(timeline.handoffs_between(schedule, lo, hi), taken, now)
 
 
-def _people_at(schedule: timeline.Schedule, at: datetime) -> tuple[int | None, int | None]:
+def people_at_change(schedule: timeline.Schedule, at: datetime) -> tuple[int | None, int | None]:
     before = timeline.on_call_at(schedule, at - _TICK) if at - _TICK >= schedule.rotation_start_at else None
     return (before.user_id if before else None), timeline.on_call_at(schedule, at).user_id
 
@@ -189,7 +188,7 @@ def build_draft(session: Session, rotation: Rotation, shift_change_at: datetime,
     team = session.get(Team, rotation.team_id)
     span = schedules.longest_shift(rotation.to_plain())
     schedule = schedules.load_schedules(session, [rotation], shift_change_at - span, shift_change_at + span)[rotation.id]
-    outgoing, incoming = _people_at(schedule, shift_change_at)
+    outgoing, incoming = people_at_change(schedule, shift_change_at)
     previous_change, next_change = _change_window(schedule, shift_change_at, span)
     began = previous_change if previous_change is not None else min(shift_change_at, rotation.created_at)
     since = drafting.window_start(_previous_submission(session, rotation.id, shift_change_at), began)
@@ -390,183 +389,3 @@ def annotate_dashboard(session: Session, blocks, *, user: User, now: datetime) -
             "pending": h,
             "pending_is_mine": h is not None and may_acknowledge(h, user),
         }
-
-
-# --- reminders and re-pages (the worker's handoff_tick) ----------------------------------------------
-
-# A re-page is an outbox row outside the team's escalation policy: step -1 marks it, and the round is the
-# shift change's minute since the epoch, so the outbox's unique key keeps one per incident, person, channel
-# and shift change.
-HANDOFF_STEP = -1
-REPAGE_SEVERITIES = ("SEV1", "SEV2")
-SEND_LEASE = timedelta(minutes=2)
-MAX_SEND_ATTEMPTS = 5
-
-
-def _public_url(public_url: str | None) -> str:
-    if public_url:
-        return public_url.rstrip("/")
-    from flask import current_app
-
-    return current_app.config["PUBLIC_URL"]
-
-
-def handoff_tick(session: Session, *, now: datetime, public_url: str | None = None) -> list[HandoffReminder]:
-    """Write the reminders and re-pages due at `now` for every rotation's nearby shift changes (see
-    handoffs/reminders.py for when). Each goes out once: a unique key per change and kind backs that even with
-    several workers. SMS rows are sent afterwards by send_reminders; re-pages go to the paging outbox."""
-    base = _public_url(public_url)
-    lo, hi = now - reminders.STALE_AFTER, now + reminders.BEFORE_CHANGE + _TICK
-    rotations = schedules.list_rotations(session)
-    if not rotations:
-        return []
-    plans = schedules.load_schedules(session, rotations, lo, hi)
-    changes = {r.id: timeline.handoffs_between(plans[r.id], lo, hi) for r in rotations}
-    if not any(changes.values()):
-        return []
-    ids = [rid for rid, found in changes.items() if found]
-    handoffs = {(h.rotation_id, h.shift_change_at): h for h in session.scalars(
-        select(Handoff).where(Handoff.rotation_id.in_(ids), Handoff.shift_change_at >= lo, Handoff.shift_change_at < hi))}
-    sent: dict[tuple[int, datetime], set[str]] = {}
-    for rid, at, kind in session.execute(select(HandoffReminder.rotation_id, HandoffReminder.shift_change_at,
-                                                HandoffReminder.kind).where(
-            HandoffReminder.rotation_id.in_(ids), HandoffReminder.shift_change_at >= lo,
-            HandoffReminder.shift_change_at < hi)):
-        sent.setdefault((rid, at), set()).add(kind)
-    pairs = {(rotation.id, at): _people_at(plans[rotation.id], at) for rotation in rotations
-             for at in changes[rotation.id]}
-    wanted = {uid for pair in pairs.values() for uid in pair if uid is not None}
-    # One query for everyone involved in any nearby change, not one per change.
-    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))} if wanted else {}
-    created: list[HandoffReminder] = []
-    for rotation in rotations:
-        for at in changes[rotation.id]:
-            outgoing_id, incoming_id = pairs[(rotation.id, at)]
-            handoff = handoffs.get((rotation.id, at))
-            facts = reminders.ChangeFacts(
-                rotation_id=rotation.id, rotation_name=rotation.name, shift_change_at=at,
-                outgoing=_person(people.get(outgoing_id)), incoming=_person(people.get(incoming_id)),
-                handoff_id=handoff.id if handoff is not None else None,
-                handoff_state=handoff.state if handoff is not None else None,
-                sent=frozenset(sent.get((rotation.id, at), ())))
-            for item in reminders.due(facts, now, base):
-                row = _claim_reminder(session, rotation.id, at, item, people.get(item.user_id), now)
-                if row is None:
-                    continue
-                if item.kind == reminders.REPAGE:
-                    _repage(session, rotation=rotation, shift_change_at=at, user=people[item.user_id], now=now)
-                created.append(row)
-    session.flush()
-    return created
-
-
-def _person(user: User | None) -> reminders.Person | None:
-    return None if user is None else reminders.Person(user.id, user.name, user.time_zone or "UTC")
-
-
-def _claim_reminder(session: Session, rotation_id: int, at: datetime, item: reminders.Due, user: User | None,
-                    now: datetime) -> HandoffReminder | None:
-    row = HandoffReminder(rotation_id=rotation_id, shift_change_at=at, kind=item.kind, user_id=item.user_id,
-                          body=item.body, state="pending", attempts=0, next_attempt_at=now, created_at=now)
-    if item.kind == reminders.REPAGE:
-        row.state = "done"
-    elif user is None or not user.phone:
-        row.state, row.last_error = "skipped", "no phone number"
-    elif user.sms_opted_out:
-        row.state, row.last_error = "skipped", "opted out of SMS (texted STOP)"
-    else:
-        row.to = user.phone
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:  # another worker wrote it first
-        return None
-    return row
-
-
-def _repage(session: Session, *, rotation: Rotation, shift_change_at: datetime, user: User, now: datetime) -> list[int]:
-    """Page the incoming on-call again about the team's open SEV1/SEV2 incidents. The outbox sends pages only
-    for unacknowledged incidents, so those acknowledged by someone else (the outgoing on-call, typically) get
-    a timeline line instead; the incoming one's reminder SMS asks them to take the handoff. Returns the ids
-    of the incidents paged."""
-    open_ones = session.scalars(
-        select(Incident).where(Incident.team_id == rotation.team_id, Incident.status != RESOLVED,
-                               Incident.severity.in_(REPAGE_SEVERITIES))
-        .order_by(Incident.id)
-    ).all()
-    late = f"The {rotation.name} handoff was not acknowledged 30 minutes after the shift change"
-    paged = []
-    round_ = int(shift_change_at.timestamp() // 60)
-    for incident in open_ones:
-        if incident.status == INCIDENT_ACKNOWLEDGED:
-            if incident.acknowledged_by_id != user.id:
-                holder = names_of(session, {incident.acknowledged_by_id}).get(incident.acknowledged_by_id, "someone")
-                events.record(session, incident, kind="note", now=now, via="handoff", detail={
-                    "message": f"{late}: this incident is still with {holder}; {user.name}, the incoming on-call, "
-                               "has been reminded.", "reason": "handoff_unacknowledged", "user_id": user.id})
-            continue
-        if not user.phone:
-            events.record(session, incident, kind="unreachable", now=now, user_id=user.id, via="handoff", detail={
-                "message": f"{late}; {user.name}, the incoming on-call, has no phone number and cannot be paged.",
-                "reason": "handoff_unacknowledged"})
-            continue
-        channels = [VOICE] if user.sms_opted_out else [SMS, VOICE]
-        for channel in channels:
-            session.add(Notification(incident_id=incident.id, step=HANDOFF_STEP, round=round_, user_id=user.id,
-                                     channel=channel, state=PENDING, next_attempt_at=now, created_at=now,
-                                     to=user.phone))
-        how = " and ".join({"sms": "SMS", "voice": "voice call"}[c] for c in channels)
-        events.record(session, incident, kind="note", now=now, via="handoff", detail={
-            "message": f"{late}: paging {user.name}, the incoming on-call, again by {how}.",
-            "reason": "handoff_unacknowledged", "user_id": user.id, "channels": channels,
-            "shift_change_at": shift_change_at.isoformat()})
-        paged.append(incident.id)
-    return paged
-
-
-def run_reminders(sessions, notifier, *, public_url: str, now: datetime | None = None) -> int:
-    """The worker's handoff job: write what is due in one transaction, then send the reminder SMS (re-pages
-    are in the paging outbox, which the worker's dispatch job sends). Returns how many SMS went out.
-    As a scheduled job it is the edge that reads the clock when `now` is not given."""
-    if now is None:
-        from oncall.clock import utcnow
-
-        now = utcnow()
-    with sessions() as session, session.begin():
-        handoff_tick(session, now=now, public_url=public_url)
-    return send_reminders(sessions, notifier, now=now)
-
-
-def send_reminders(sessions, notifier, *, now: datetime, limit: int = 100) -> int:
-    """Send pending reminder SMS through `notifier` (paging/notifier.py), each claim and result in its own
-    transaction so the provider is never called with a transaction open. Returns how many were sent."""
-    sent = 0
-    for _ in range(limit):
-        with sessions() as session, session.begin():
-            row = session.scalar(
-                select(HandoffReminder).where(HandoffReminder.state.in_(("pending", "sending")),
-                                              HandoffReminder.next_attempt_at <= now)
-                .order_by(HandoffReminder.next_attempt_at, HandoffReminder.id).limit(1)
-                .with_for_update(skip_locked=True))
-            if row is None:
-                break
-            # The lease: a worker that dies mid-send leaves the row to be taken again once it runs out.
-            row.state, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now + SEND_LEASE
-            row_id, to, body, attempts = row.id, row.to, row.body, row.attempts
-        outcome: dict = {}
-        try:
-            outcome = {"state": "sent", "provider_id": notifier.send_sms(to=to, body=body), "sent_at": now,
-                       "last_error": None}
-        except TransientDeliveryFailure as exc:
-            if attempts >= MAX_SEND_ATTEMPTS:
-                outcome = {"state": "failed", "last_error": str(exc)}
-            else:
-                outcome = {"state": "pending", "last_error": str(exc),
-                           "next_attempt_at": now + timedelta(minutes=2 ** attempts)}
-        except DeliveryFailed as exc:
-            outcome = {"state": "failed", "last_error": str(exc)}
-        with sessions() as session, session.begin():
-            session.execute(update(HandoffReminder).where(HandoffReminder.id == row_id).values(**outcome))
-        sent += outcome["state"] == "sent"
-    return sent

@@ -1,4 +1,6 @@
-"""The notification outbox: one row per page to send, written with the escalation step that causes it."""
+"""The notification outbox: one row per message to send. Most are pages, written with the escalation step that
+causes them; a row without an incident is a message to a person (a handoff reminder) whose text is `body`,
+sent through the same claim, SMS window, STOP check and retries."""
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -26,7 +28,7 @@ class Notification(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     step: Mapped[int] = mapped_column(Integer)
     round: Mapped[int] = mapped_column(Integer)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -42,6 +44,8 @@ class Notification(Base):
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     digest: Mapped[bool] = mapped_column(Boolean, default=False)  # sent folded into a digest SMS
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The text of a message that is not an incident page (None for pages, whose text comes from the incident).
+    body: Mapped[str | None] = mapped_column(Text)
     # A page on the other channel created because this one failed; a fallback never falls back again.
     fallback_of_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="SET NULL"))
     fell_back: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -88,6 +88,7 @@ class _Job:
     attempts: dict[int, int]  # notification id -> its attempt number, to detect a lease taken over meanwhile
     body: str
     incident_ids: list[int] = field(default_factory=list)
+    messages: int = 0  # rows without an incident (handoff reminders) in this SMS
     claimed_at: datetime | None = None  # the database's clock when the claim took the rows
     window_before: datetime | None = None  # the person's SMS window before this send reserved it
     # time.monotonic() after which recording is given up: the lease is about to run out.
@@ -237,16 +238,16 @@ def _claim(session_factory, *, clock: Clock, public_url: str, limit: int, sms_wi
         ))
         if not rows:
             return [], 0
-        incidents = _by_id(session, Incident, {r.incident_id for r in rows})
+        incidents = _by_id(session, Incident, {r.incident_id for r in rows} - {None})
         users = _by_id(session, User, {r.user_id for r in rows})
 
         jobs: list[tuple[_Job, list[Notification]]] = []  # each request and the rows it stands for
         sms_by_user: dict[int, list[Notification]] = {}
         for row in rows:
-            incident, user = incidents[row.incident_id], users[row.user_id]
+            incident, user = incidents.get(row.incident_id), users[row.user_id]
             if row.state == SENDING:
                 log.warning("notification %s: lease expired without an outcome (worker died?); sending again", row.id)
-            if incident.status != TRIGGERED:
+            if incident is not None and incident.status != TRIGGERED:
                 row.state = CANCELLED  # acknowledged or resolved since it was queued
                 continue
             if row.provider_id is not None:
@@ -260,6 +261,8 @@ def _claim(session_factory, *, clock: Clock, public_url: str, limit: int, sms_wi
                 continue
             if row.channel == SMS:
                 sms_by_user.setdefault(user.id, []).append(row)
+            elif incident is None:
+                _fail(session, row, None, user, reason="a message without an incident is sent by SMS only", now=now)
             else:
                 jobs.append((_Job(VOICE, user.id, user.name, user.phone, {}, _voice_body(incident, public_url),
                                   [incident.id]), [row]))
@@ -281,19 +284,25 @@ def _claim(session_factory, *, clock: Clock, public_url: str, limit: int, sms_wi
                 _due(now).where(Notification.user_id == user_id, Notification.channel == SMS,
                                 Notification.id.not_in([r.id for r in user_rows]))
                 .order_by(Notification.id).limit(DIGEST_MAX).with_for_update(skip_locked=True)))
-            incidents |= _by_id(session, Incident, {r.incident_id for r in more} - set(incidents))
+            incidents |= _by_id(session, Incident, {r.incident_id for r in more} - set(incidents) - {None})
             for row in more:
-                if incidents[row.incident_id].status != TRIGGERED:
+                incident = incidents.get(row.incident_id)
+                if incident is not None and incident.status != TRIGGERED:
                     row.state = CANCELLED
                 elif row.provider_id is not None:
-                    _confirmed(session, row, incidents[row.incident_id], users[user_id], now=now)
+                    _confirmed(session, row, incident, users[user_id], now=now)
                 else:
                     user_rows.append(row)
-            before, window.last_sent_at = window.last_sent_at, now
             user = users[user_id]
-            pages = list({r.incident_id: incidents[r.incident_id] for r in user_rows}.values())
-            jobs.append((_Job(SMS, user_id, user.name, user.phone, {}, _sms_body(pages, public_url),
-                              [i.id for i in pages], window_before=before), user_rows))
+            pages = list({r.incident_id: incidents[r.incident_id] for r in user_rows if r.incident_id}.values())
+            messages = [r for r in user_rows if r.incident_id is None]
+            body, left_out = texts.sms_bundle(_sms_body(pages, public_url) if pages else None, [r.body for r in messages])
+            for row in messages[len(messages) - left_out:]:  # no room in this SMS: they wait for the next one
+                user_rows.remove(row)
+                row.next_attempt_at = now + sms_window
+            before, window.last_sent_at = window.last_sent_at, now
+            jobs.append((_Job(SMS, user_id, user.name, user.phone, {}, body, [i.id for i in pages],
+                              window_before=before, messages=len(user_rows) - len(pages)), user_rows))
         # The lease starts now, after every lock above was granted: read the clock again.
         leased_at = clock(session)
         record_by = time.monotonic() + lease.total_seconds() * RECORD_WITHIN
@@ -306,10 +315,13 @@ def _claim(session_factory, *, clock: Clock, public_url: str, limit: int, sms_wi
         return sorted((job for job, _ in jobs), key=lambda job: min(job.attempts)), len(rows) - untouched
 
 
-def _confirmed(session: Session, row: Notification, incident: Incident, user: User, *, now: datetime) -> None:
+def _confirmed(session: Session, row: Notification, incident: Incident | None, user: User, *,
+               now: datetime) -> None:
     """A page waiting for a retry or for its lease, although Twilio's status callback already named its SID:
     the request that looked lost did reach Twilio, so sending it again would only page twice."""
     row.state, row.sent_at, row.last_error = SENT, now, None
+    if incident is None:
+        return
     events.record(session, incident, kind="notification", now=now, user_id=user.id, detail={
         "message": f"{channel_name(row.channel)} to {user.name} was accepted by the provider after all "
                    f"(id {row.provider_id}); not sent again.",
@@ -380,17 +392,19 @@ def _record(session: Session, job: _Job, *, notifier_name: str, provider_id: str
     if len(ours) + len(settled) < len(rows):
         log.warning("notifications %s were taken over by another worker after their lease ran out",
                     [r.id for r in rows if r not in ours and r not in settled])
-    incidents = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_({r.incident_id for r in ours})))}
+    incidents = _by_id(session, Incident, {r.incident_id for r in ours} - {None})
     what = f"{channel_name(job.channel)} to {job.user_name} ({job.to})"
-    digest = len(job.incident_ids) > 1
+    digest = len(job.incident_ids) + job.messages > 1
     if provider_id is not None:
         early = {r.status for r in ours + settled if r.status is not None}
         for row in ours:
             # Sent when the request went out, the instant the SMS window counts from; `now` is when we heard back.
             row.state, row.provider_id, row.digest, row.last_error = SENT, provider_id, digest, None
             row.sent_at, row.to = job.claimed_at or now, job.to
-        for incident_id in sorted({r.incident_id for r in ours + settled}):
+        for incident_id in sorted({r.incident_id for r in ours + settled} - {None}):
             extra = f" in one digest with {len(job.incident_ids) - 1} other incident(s)" if digest else ""
+            if job.messages:
+                extra += f" and {job.messages} other message(s)"
             events.record(session, incident_id, kind="notification", now=now, user_id=job.user_id, detail={
                 "message": f"{what} sent{extra} through {notifier_name}, id {provider_id}.",
                 "channel": job.channel, "to": job.to, "provider_id": provider_id, "state": SENT, "digest": digest,
@@ -406,10 +420,13 @@ def _record(session: Session, job: _Job, *, notifier_name: str, provider_id: str
         if window is not None and window.last_sent_at == job.claimed_at:
             window.last_sent_at = job.window_before  # nothing was sent: the window is not used up
     for row in ours:
-        incident = incidents[row.incident_id]
+        incident = incidents.get(row.incident_id)
         if transient and row.attempts < MAX_ATTEMPTS:
             wait = backoff(row.attempts)
             row.state, row.next_attempt_at, row.last_error = PENDING, now + wait, error
+            if incident is None:
+                log.info("notification %s: %s; retrying in %s", row.id, error, wait)
+                continue
             events.record(session, incident, kind="notification", now=now, user_id=job.user_id, detail={
                 "message": f"{what} failed ({error}); retrying in {int(wait.total_seconds())} s "
                            f"(attempt {row.attempts} of {MAX_ATTEMPTS}).",
@@ -421,8 +438,12 @@ def _record(session: Session, job: _Job, *, notifier_name: str, provider_id: str
                   f"{error}; gave up after {row.attempts} attempts", now=now)
 
 
-def _fail(session: Session, row: Notification, incident: Incident, user: User, *, reason: str, now: datetime) -> None:
+def _fail(session: Session, row: Notification, incident: Incident | None, user: User, *, reason: str,
+          now: datetime) -> None:
     row.state, row.last_error = FAILED, reason
+    if incident is None:  # a message, not a page: nothing to escalate, and no other channel for it
+        log.warning("notification %s to user %s failed: %s", row.id, user.id, reason)
+        return
     events.record(session, incident, kind="notification", now=now, user_id=user.id, detail={
         "message": f"{channel_name(row.channel)} to {user.name} failed: {reason}.",
         "channel": row.channel, "to": row.to, "state": FAILED, "error": reason, "notification_ids": [row.id]})
@@ -489,9 +510,13 @@ def record_delivery_status(session: Session, *, provider_id: str, status: str, n
         if row.status is not None and (row.status == status or rank[status] <= rank.get(row.status, -1)):
             continue
         row.status = status
-        incident = session.get(Incident, row.incident_id)
+        incident = session.get(Incident, row.incident_id) if row.incident_id is not None else None
         user = session.get(User, row.user_id)
         failed = status in FAILURES[row.channel]
+        if incident is None:  # a message: the status is kept, there is no timeline and no fallback
+            if failed:
+                row.state, row.last_error = FAILED, f"provider reported {status}"
+            continue
         if status in NOTEWORTHY:
             events.record(session, incident, kind="delivery", now=now, user_id=row.user_id, detail={
                 "message": f"{channel_name(row.channel)} to {user.name}: {status.replace('-', ' ')}.",

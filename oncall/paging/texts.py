@@ -84,6 +84,23 @@ def sms_digest(pages: list[tuple]) -> str:
     return "\n".join([head(len(pages) - len(blocks)), *blocks])[:SMS_LIMIT]
 
 
+def sms_bundle(page: str | None, messages: list[str]) -> tuple[str, int]:
+    """One SMS for a person: their messages (handoff reminders) first, then the page or digest, which must stay
+    last because it ends with the reply instructions. Returns (body, how many messages did not fit and must
+    wait for the next SMS); with no page, the first message always goes (cut to fit if need be)."""
+    parts: list[str] = []
+    room = SMS_LIMIT - (len(page) + 2 if page else 0)
+    for text in messages:
+        text = text.strip()
+        if not parts and not page:
+            text = text[:SMS_LIMIT]
+        elif sum(len(p) + 2 for p in parts) + len(text) > room:
+            break
+        parts.append(text)
+    body = "\n\n".join(parts + ([page] if page else []))
+    return body, len(messages) - len(parts)
+
+
 def sms_confirmation(action: str, done: list[int], unchanged: dict[int, str] | None = None) -> str:
     """The answer to a reply that acted: 'Acknowledged 4521, 4522.' Codes in `unchanged` were already past
     that point (code -> status, e.g. 'resolved'): acting twice is harmless, but say so."""

@@ -288,6 +288,7 @@ class Received:
     operation_id: str | None = None
     sid: str | None = None
     error_code: int | None = None
+    at: float = field(default_factory=time.time)  # when the request arrived (before any injected delay)
 
     @property
     def resource(self) -> str:

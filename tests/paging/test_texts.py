@@ -197,3 +197,20 @@ def test_twiml_message_and_say_escape_text(text):
 def test_twiml_empty_is_an_empty_response():
     root = _parse(texts.twiml_empty())
     assert root.tag == "Response" and len(root) == 0
+
+
+def test_messages_come_first_in_a_bundle_and_the_page_keeps_its_instructions_last():
+    page = texts.sms_page(severity="SEV1", title="Down", code=12)
+    body, left = texts.sms_bundle(page, ["oncall: your shift ends at 09:00", "oncall: please acknowledge"])
+    assert left == 0 and body == f"oncall: your shift ends at 09:00\n\noncall: please acknowledge\n\n{page}"
+    assert body.endswith("Reply 12A to ack, 12R to resolve, 12E to escalate")
+    assert texts.sms_bundle(None, ["only this"]) == ("only this", 0)
+
+
+def test_messages_that_do_not_fit_wait():
+    page = texts.sms_page(severity="SEV1", title="x" * 1400, code=12)
+    body, left = texts.sms_bundle(page, ["a" * 150, "b" * 150])
+    assert left == 2 and body == page
+    body, left = texts.sms_bundle(None, ["a" * 1000, "b" * 1000])
+    assert (body, left) == ("a" * 1000, 1)
+    assert len(texts.sms_bundle(None, ["a" * 2000])[0]) == texts.SMS_LIMIT
