@@ -19,7 +19,9 @@ whose answer never reached us (a kill or a timeout at that moment; Twilio's stat
 page, settles most of those before the lease ends: see _confirmed).
 
 At most one SMS per person per SMS_WINDOW: later ones wait for the window to pass and then go out together
-as one digest (texts.sms_digest), so an alert storm does not flood anyone's phone.
+as one digest (texts.sms_digest), so an alert storm does not flood anyone's phone. Rows without an incident
+are messages (handoff reminders, handoffs/reminders.py): they share the person's window and SMS, ahead of
+the pages (texts.sms_bundle), and have no timeline and no fallback.
 """
 import logging
 import time
@@ -302,7 +304,7 @@ def _claim(session_factory, *, clock: Clock, public_url: str, limit: int, sms_wi
                 row.next_attempt_at = now + sms_window
             before, window.last_sent_at = window.last_sent_at, now
             jobs.append((_Job(SMS, user_id, user.name, user.phone, {}, body, [i.id for i in pages],
-                              window_before=before, messages=len(user_rows) - len(pages)), user_rows))
+                              window_before=before, messages=len(messages) - left_out), user_rows))
         # The lease starts now, after every lock above was granted: read the clock again.
         leased_at = clock(session)
         record_by = time.monotonic() + lease.total_seconds() * RECORD_WITHIN
