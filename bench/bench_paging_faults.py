@@ -69,6 +69,8 @@ def migrate(url: str) -> None:
 
 
 class Db:
+    phones = 0  # people made so far, across scenarios (emails and phones stay unique)
+
     def __init__(self, url: str) -> None:
         from sqlalchemy.orm import sessionmaker
 
@@ -76,7 +78,6 @@ class Db:
 
         self.engine = make_engine(url)
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self.phones = 0
 
     def teams(self, count: int, *, members: int, policy: list[dict]) -> list[dict]:
         """Teams whose every severity pages all their members at once; with an Alertmanager integration each."""
@@ -90,7 +91,7 @@ class Db:
             for t in range(count):
                 users = []
                 for _ in range(members):
-                    self.phones += 1
+                    Db.phones += 1
                     users.append(people.create_user(session, name=f"Person {self.phones}",
                                                     email=f"p{self.phones}@bench.example.com",
                                                     phone=f"+1555{self.phones:07d}", time_zone="UTC"))
