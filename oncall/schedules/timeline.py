@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from heapq import heappop, heappush
@@ -163,8 +163,6 @@ class _Plan:
     step: timedelta  # shift length, used only for hour-based shifts
     anchor_at: datetime  # handoff of shift k=0
     participant_ids: tuple[int, ...]
-    # candidates[slot]: who covers PTO of the participant at that slot, in order
-    candidates: tuple[tuple[int, ...], ...]
     begins_at: datetime
     ends_at: datetime | None  # None: open-ended (last version)
 
@@ -329,18 +327,10 @@ def build_schedule(
 
 
 def _plan(v: RotationVersion, begins_at: datetime, ends_at: datetime | None) -> _Plan:
+    # Constant work per version whatever its size: who covers whom is worked out only when a query meets
+    # time off (_candidates), never as a table of every participant's substitutes.
     tz = _zone(v.time_zone)
     length = v.shift_length
-    ids = v.participant_ids
-    n = len(ids)
-    candidates = []
-    for slot, absent in enumerate(ids):
-        order: list[int] = []
-        for j in range(1, n):
-            user = ids[(slot + j) % n]
-            if user != absent and user not in order:
-                order.append(user)
-        candidates.append(tuple(order))
     return _Plan(
         tz=tz,
         handoff_time=v.handoff_time,
@@ -348,8 +338,7 @@ def _plan(v: RotationVersion, begins_at: datetime, ends_at: datetime | None) -> 
         step_days={"hours": 0, "days": 1, "weeks": 7}[length.unit] * length.count,
         step=timedelta(hours=length.count),
         anchor_at=_resolve(v.start_date, v.handoff_time, tz),
-        participant_ids=ids,
-        candidates=tuple(candidates),
+        participant_ids=v.participant_ids,
         begins_at=begins_at,
         ends_at=ends_at,
     )
@@ -548,7 +537,7 @@ def _shift_pieces(schedule: Schedule, plan: _Plan, start_at: datetime, end_at: d
         e = ends[i] if ends[i] < end_at else end_at
         if s > cur:
             pieces.append((cur, s, user, ROTATION, None, None))
-        pieces.extend(_cover(schedule._away, plan.candidates[slot], user, s, e))
+        pieces.extend(_cover(schedule._away, plan.participant_ids, slot, s, e))
         cur = e
         i += 1
     if cur < end_at:
@@ -556,36 +545,66 @@ def _shift_pieces(schedule: Schedule, plan: _Plan, start_at: datetime, end_at: d
     return pieces
 
 
+def _candidates(ids: tuple[int, ...], slot: int) -> Iterator[int]:
+    """Who covers the participant at `slot`: the others in rotation order after them, each once. Lazy, so
+    the usual case (the next person is free) costs one step, not a pass over a long rotation."""
+    n = len(ids)
+    seen = {ids[slot]}
+    for j in range(1, n):
+        user = ids[(slot + j) % n]
+        if user not in seen:
+            seen.add(user)
+            yield user
+
+
 def _cover(
-    away: Mapping[int, _Away], candidates: tuple[int, ...], absent: int, start_at: datetime, end_at: datetime
+    away: Mapping[int, _Away], ids: tuple[int, ...], slot: int, start_at: datetime, end_at: datetime
 ) -> list[tuple]:
-    """Hand [start_at, end_at), which `absent` is away for, to the next available participants."""
-    for c in candidates:
+    """Hand [start_at, end_at), which the participant at `slot` is away for, to the next available ones."""
+    absent = ids[slot]
+    for c in _candidates(ids, slot):
         if _free(away, c, start_at, end_at):
             # One substitute for the whole stretch beats a relay of several.
             return [(start_at, end_at, c, TIME_OFF, absent, None)]
-    # Nobody can take it all: cut at every substitute's time-off edge; within a piece each
-    # candidate is either away throughout or free throughout.
-    cuts = {start_at, end_at}
-    for c in candidates:
+    return _relay(away, list(_candidates(ids, slot)), absent, start_at, end_at)
+
+
+def _relay(
+    away: Mapping[int, _Away], candidates: list[int], absent: int, start_at: datetime, end_at: datetime
+) -> list[tuple]:
+    """Nobody can take the whole stretch: cut it at every substitute's time-off edge, and give each piece to
+    the first candidate free throughout it.
+
+    One sweep over the edges with a heap of free candidates (by rank), so the cost is
+    O((candidates + edges) log candidates) rather than a scan of every candidate for every piece."""
+    events: list[tuple[datetime, int, int]] = []  # (instant, +1 away / -1 back, rank)
+    for rank, c in enumerate(candidates):
         spans = away.get(c)
         if spans is None:
             continue
         starts, ends = spans
         i = bisect_right(ends, start_at)
         while i < len(starts) and starts[i] < end_at:
-            if starts[i] > start_at:
-                cuts.add(starts[i])
-            if ends[i] < end_at:
-                cuts.add(ends[i])
+            events.append((starts[i] if starts[i] > start_at else start_at, 1, rank))
+            events.append((ends[i] if ends[i] < end_at else end_at, -1, rank))
             i += 1
-    bounds = sorted(cuts)
+    events.sort()
+    bounds = sorted({start_at, end_at} | {e[0] for e in events})
+    busy = [0] * len(candidates)
+    free = list(range(len(candidates)))  # a heap of ranks; stale entries (now busy) are dropped lazily
     pieces = []
+    nxt = 0
     for a, b in pairwise(bounds):
-        for c in candidates:
-            if _free(away, c, a, b):
-                pieces.append((a, b, c, TIME_OFF, absent, None))
-                break
+        while nxt < len(events) and events[nxt][0] <= a:
+            _at, delta, rank = events[nxt]
+            busy[rank] += delta
+            if busy[rank] == 0:
+                heappush(free, rank)
+            nxt += 1
+        while free and busy[free[0]]:
+            heappop(free)
+        if free:
+            pieces.append((a, b, candidates[free[0]], TIME_OFF, absent, None))
         else:
             pieces.append((a, b, None, UNCOVERED, None, None))
     return pieces
