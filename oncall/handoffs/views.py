@@ -1,7 +1,7 @@
 """Handoff pages: the prefilled form, a submitted handoff with the acknowledge button, history, watch items."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -10,15 +10,14 @@ from werkzeug.datastructures import MultiDict
 from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.errors import Forbidden, NotFound, OncallError
-from oncall.fields import MAX_ID
 from oncall.handoffs import service
 from oncall.handoffs.models import WatchItem
-from oncall.handoffs.schemas import MAX_CLOSED_WATCH_ITEMS, MAX_NEW_WATCH_ITEMS
+from oncall.handoffs.schemas import HandoffSubmitSchema, WatchItemSchema
 from oncall.people.models import Team
 from oncall.schedules import service as schedules
-from oncall.web import permissions, timefmt
+from oncall.web import forms, permissions
 from oncall.web.session import login_required, web_user
-from oncall.web.views import FormError, install_html_errors, status_of
+from oncall.web.views import install_html_errors, status_of
 
 bp = Blueprint("handoffs_web", __name__)
 install_html_errors(bp)
@@ -30,37 +29,20 @@ def _public_url() -> str:
     return current_app.config["PUBLIC_URL"]
 
 
-def _ids(values: list[str]) -> list[int]:
-    if len(values) > MAX_CLOSED_WATCH_ITEMS:
-        raise FormError("too many watch items to close", fields={"close": [f"At most {MAX_CLOSED_WATCH_ITEMS} at once."]})
-    ids = []
-    for v in values:
-        if not v.isdigit() or not 1 <= int(v) <= MAX_ID:
-            raise FormError("unknown watch item", fields={"close": ["Unknown watch item."]})
-        ids.append(int(v))
-    return ids
-
-
 def _new_items(texts: list[str], dues: list[str]) -> list[dict]:
+    """The form's rows of new watch items in the API's shape; blank rows (the form always shows a few) skipped."""
     items = []
     for i, text in enumerate(texts):
         text = " ".join(text.split())
-        due = dues[i] if i < len(dues) else ""
-        if not text:
-            if due.strip():
-                raise FormError("a watch item needs text", fields={"new_text": ["A due date needs a description."]})
+        due = dues[i].strip() if i < len(dues) else ""
+        if not text and not due:
             continue
-        if len(items) == MAX_NEW_WATCH_ITEMS:
-            raise FormError("too many new watch items",
-                            fields={"new_text": [f"At most {MAX_NEW_WATCH_ITEMS} new watch items at once."]})
-        if len(text) > 500:
-            raise FormError("watch items are at most 500 characters", fields={"new_text": ["At most 500 characters."]})
-        try:
-            due_on = timefmt.parse_date(due)
-        except ValueError as exc:
-            raise FormError("due date is not a date", fields={"new_due": ["Expected a date."]}) from exc
-        items.append({"text": text, "due_on": due_on})
+        items.append({"text": text, "due_on": due or None})
     return items
+
+
+# Where the API's field names show up on the handoff form.
+_FORM_NAMES = {"watch_items": "new_text", "watch_items.due_on": "new_due", "close_watch_items": "close"}
 
 
 def _form_page(rotation_id: int, *, status: int = 200, **extra):
@@ -90,20 +72,17 @@ def save(rotation_id: int):
     form = request.form
     submit = form.get("action") == "submit"
     try:
-        at = form.get("shift_change_at", "")
-        try:
-            shift_change_at = datetime.fromisoformat(at) if at else None
-        except ValueError as exc:
-            raise FormError("the form lost its shift change; reload it", fields={"shift_change_at": ["Reload."]}) from exc
-        if shift_change_at is not None and shift_change_at.tzinfo is None:
-            raise FormError("the form lost its shift change; reload it", fields={"shift_change_at": ["Reload."]})
-        notes = form.get("notes", "")
-        if len(notes) > 20000:
-            raise FormError("notes are at most 20000 characters", fields={"notes": ["At most 20000 characters."]})
+        data = forms.load(HandoffSubmitSchema(), {
+            "shift_change_at": form.get("shift_change_at") or None,
+            "notes": form.get("notes", ""),
+            "watch_items": _new_items(form.getlist("new_text"), form.getlist("new_due")),
+            "close_watch_items": [forms.integer(v) for v in form.getlist("close")],
+            "submit": submit,
+        }, names=_FORM_NAMES)
         handoff = service.save_handoff(
-            session, rotation_id=rotation_id, user=me, now=utcnow(), public_url=_public_url(), notes=notes,
-            new_watch_items=_new_items(form.getlist("new_text"), form.getlist("new_due")),
-            close_watch_item_ids=_ids(form.getlist("close")), shift_change_at=shift_change_at, submit=submit)
+            session, rotation_id=rotation_id, user=me, now=utcnow(), public_url=_public_url(), notes=data["notes"],
+            new_watch_items=data["watch_items"], close_watch_item_ids=data["close_watch_items"],
+            shift_change_at=data["shift_change_at"], submit=data["submit"])
     except (Forbidden, NotFound):
         raise
     except OncallError as exc:
@@ -180,16 +159,13 @@ def add_watch_item(team_id: int):
     service.get_team_or_404(session, team_id)
     permissions.require_team_member(me, team_id)
     try:
-        [item] = _new_items([request.form.get("text", "")], [request.form.get("due_on", "")]) or [None]
-        if item is None:
-            raise FormError("a watch item needs text", fields={"text": ["Describe what to watch."]})
+        item = forms.load(WatchItemSchema(), {"text": " ".join(request.form.get("text", "").split()),
+                                              "due_on": request.form.get("due_on", "").strip() or None})
         service.add_watch_item(session, team_id=team_id, text=item["text"], due_on=item["due_on"], added_by_id=me.id,
                                now=utcnow())
     except OncallError as exc:
         session.rollback()
-        errors = {"text" if k == "new_text" else "due_on" if k == "new_due" else k: v
-                  for k, v in (exc.fields or {"_": [str(exc)]}).items()}
-        return _watch_page(team_id, status=status_of(exc), errors=errors, message=str(exc),
+        return _watch_page(team_id, status=status_of(exc), errors=exc.fields or {"_": [str(exc)]}, message=str(exc),
                            form=request.form)
     session.commit()
     flash("Watch item added; it appears in every handoff until someone closes it.")

@@ -7,6 +7,9 @@ from oncall.fields import Id, TimeZone, WallClock
 from oncall.schedules.timeline import MAX_WINDOW
 
 # Upper bounds keep a single shift under a year; longer "shifts" are a data-entry mistake.
+# A rotation's participants: the API and the web's rotation form refuse more (a schedule costs linear time in
+# them, but a page listing them and a team that large are data-entry mistakes).
+MAX_PARTICIPANTS = 100
 MAX_SHIFT_COUNT = {"hours": 24 * 366, "days": 366, "weeks": 52}
 
 
@@ -14,13 +17,13 @@ MAX_SHIFT_COUNT = {"hours": 24 * 366, "days": 366, "weeks": 52}
 # at years 1 and 9999: input outside these bounds is refused at the edge instead of overflowing later.
 EARLIEST = datetime(1000, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
-_BOUNDS_MESSAGE = "Must be between 1000-01-01 and 9000-01-01."
+BOUNDS_MESSAGE = "Must be between 1000-01-01 and 9000-01-01."
 
 
 class UTCDateTime(fields.AwareDateTime):
     """Aware input only (naive is rejected) and within [EARLIEST, LATEST); output always in UTC with Z."""
 
-    default_error_messages = {"out_of_range": _BOUNDS_MESSAGE}
+    default_error_messages = {"out_of_range": BOUNDS_MESSAGE}
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
@@ -42,7 +45,7 @@ class UTCDateTime(fields.AwareDateTime):
 class Day(fields.Date):
     """A local calendar date within the same bounds as instants."""
 
-    default_error_messages = {"out_of_range": _BOUNDS_MESSAGE}
+    default_error_messages = {"out_of_range": BOUNDS_MESSAGE}
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
@@ -80,9 +83,7 @@ class RotationSchema(Schema):
     handoff_time = WallClock(required=True)
     shift_length = fields.Nested(ShiftLengthSchema, required=True)
     start_date = Day(required=True)
-    participant_ids = fields.List(
-        Id(), required=True, validate=validate.Length(min=1, max=100)
-    )
+    participant_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=MAX_PARTICIPANTS))
     versions = fields.List(fields.Nested(VersionSchema), dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
 
@@ -95,7 +96,7 @@ class RotationUpdateSchema(Schema):
     handoff_time = WallClock()
     shift_length = fields.Nested(ShiftLengthSchema)
     start_date = Day()
-    participant_ids = fields.List(Id(), validate=validate.Length(min=1, max=100))
+    participant_ids = fields.List(Id(), validate=validate.Length(min=1, max=MAX_PARTICIPANTS))
     effective_at = UTCDateTime()
 
 

@@ -200,6 +200,13 @@ def _new_version(data: dict, effective_at: datetime | None) -> RotationVersion:
     return version
 
 
+def _plain(data: dict, effective_at: datetime | None) -> timeline.RotationVersion:
+    return timeline.RotationVersion(
+        effective_at=effective_at, time_zone=data["time_zone"], handoff_time=data["handoff_time"],
+        shift_length=timeline.ShiftLength(data["shift_length"]["unit"], data["shift_length"]["count"]),
+        start_date=data["start_date"], participant_ids=tuple(data["participant_ids"]))
+
+
 def create_rotation(session: Session, *, team_id: int, name: str, **schedule) -> Rotation:
     if session.get(Team, team_id) is None:
         raise Invalid(f"team {team_id} does not exist", fields={"team_id": ["Unknown team."]})
@@ -243,12 +250,17 @@ def update_rotation(session: Session, rotation: Rotation, changes: dict, *, now:
         for j in range(at + 1, len(versions)):
             delta = {k: value for k, value in configs[j].items() if value != configs[j - 1][k]}
             rebuilt.append((versions[j].effective_at, rebuilt[-1][1] | delta))
+        kept = versions[:at] if replace else versions[:at + 1]
+        # The pure core rejects an impossible plan before any row is locked (_check_participants), so no
+        # lock is held while it works.
+        try:
+            timeline.build_schedule([v.to_plain() for v in kept] + [_plain(config, when) for when, config in rebuilt])
+        except ValueError as exc:
+            raise Invalid(str(exc), fields={"effective_at": [str(exc)]}) from exc
         if "participant_ids" in changes:
             _check_participants(session, rotation.team_id, changes["participant_ids"])
         # Versions are read in id order, so the ones from the change on are written anew.
-        kept = versions[:at] if replace else versions[:at + 1]
         rotation.versions = kept + [_new_version(config, when) for when, config in rebuilt]
-        timeline.build_schedule(rotation.to_plain())  # let the pure core reject an impossible plan
     if name is not None:
         # Written after the participants' row locks, so every writer takes user rows before rotation rows.
         rotation.name = name

@@ -2,26 +2,25 @@
 from __future__ import annotations
 
 import re
-from datetime import time
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from oncall.clock import utcnow
 from oncall.db import get_session
-from oncall.errors import Forbidden, Invalid, NotFound, OncallError, Unauthorized
+from oncall.errors import Forbidden, NotFound, OncallError, Unauthorized
 from oncall.feeds import service as feeds
 from oncall.fields import MAX_ID
 from oncall.http import STATUS
 from oncall.people.models import User
 from oncall.schedules import service as schedules
-from oncall.web import overview, permissions, timefmt
+from oncall.schedules.schemas import MAX_PARTICIPANTS, OverrideSchema, RotationUpdateSchema, TimeOffSchema
+from oncall.web import forms, overview, permissions
+from oncall.web.forms import FormError
 from oncall.web.session import login_required, safe_next, sign_in, sign_out, signed_in_user, web_user
 from oncall.web.signin import Throttled, authenticate
 
 bp = Blueprint("web", __name__)
-
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 def status_of(error: OncallError) -> int:
@@ -44,10 +43,6 @@ def install_html_errors(blueprint: Blueprint) -> None:
 install_html_errors(bp)
 
 
-class FormError(Invalid):
-    """Input a form sent that cannot be used; `fields` says which."""
-
-
 def parse_id(value: str | None) -> int | None:
     """A database id from a form or query string; None for anything else (ids beyond 32 bits included,
     which PostgreSQL would refuse with an error rather than find nothing)."""
@@ -55,17 +50,6 @@ def parse_id(value: str | None) -> int | None:
     if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
         return None
     return int(value)
-
-
-def parse_local_field(name: str, value: str | None, tz: str, *, required: bool = True):
-    if not value:
-        if required:
-            raise FormError(f"{name} is required", fields={name: ["Required."]})
-        return None
-    try:
-        return timefmt.parse_local(value, tz)
-    except ValueError as exc:
-        raise FormError(f"{name} is not a date and time", fields={name: ["Expected a date and time."]}) from exc
 
 
 # --- sign-in ---------------------------------------------------------------------------------
@@ -169,14 +153,13 @@ def add_override(rotation_id: int):
     permissions.require_team_member(me, rotation.team_id)
     form = request.form
     try:
-        user_id = parse_id(form.get("user_id"))
-        if user_id is None:
-            raise FormError("choose who covers", fields={"user_id": ["Unknown user."]})
-        start_at = parse_local_field("start", form.get("start"), me.time_zone)
-        end_at = parse_local_field("end", form.get("end"), me.time_zone)
-        reason = (form.get("reason") or "").strip()[:2000] or None
-        schedules.add_override(session, rotation_id=rotation_id, user_id=user_id, start_at=start_at, end_at=end_at,
-                               reason=reason, created_by_id=me.id, now=utcnow())
+        data = forms.load(OverrideSchema(), {
+            "user_id": forms.integer(form.get("user_id")),
+            "start": forms.local_instant("start", form.get("start"), me.time_zone),
+            "end": forms.local_instant("end", form.get("end"), me.time_zone),
+            "reason": (form.get("reason") or "").strip() or None,
+        })
+        schedules.add_override(session, rotation_id=rotation_id, created_by_id=me.id, now=utcnow(), **data)
     except OncallError as exc:
         return _rerender_rotation(rotation_id, exc, form.to_dict())
     session.commit()
@@ -196,10 +179,15 @@ def delete_override(rotation_id: int, override_id: int):
     return redirect(url_for("web.rotation", rotation_id=rotation_id), 303)
 
 
-def _participants(session, text: str) -> list[int]:
+def _participants(session, text: str) -> list[int] | None:
+    """The participants' emails, one per line or comma-separated, as user ids in order (None if blank)."""
     emails = [e.strip().lower() for e in re.split(r"[,\s]+", text or "") if e.strip()]
     if not emails:
-        raise FormError("a rotation needs participants", fields={"participants": ["List at least one email."]})
+        return None
+    # Checked before the lookup too, so a pasted list of thousands costs no query.
+    if len(emails) > MAX_PARTICIPANTS:
+        raise FormError(f"at most {MAX_PARTICIPANTS} participants",
+                        fields={"participants": [f"At most {MAX_PARTICIPANTS} participants, got {len(emails)}."]})
     found = dict(session.execute(select(func.lower(User.email), User.id).where(func.lower(User.email).in_(emails))).all())
     unknown = [e for e in emails if e not in found]
     if unknown:
@@ -211,40 +199,30 @@ def _participants(session, text: str) -> list[int]:
 @bp.post("/rotations/<int:rotation_id>/settings")
 @login_required
 def rotation_settings(rotation_id: int):
-    """Team admins only: rename, change participants or handoff time from an instant on."""
+    """Team admins only: rename, change participants or handoff time from an instant on (the API's PATCH)."""
     session = get_session()
     me = web_user()
     rotation = schedules.get_rotation(session, rotation_id)
     permissions.require_team_admin(me, rotation.team_id)
     form = request.form
-    now = utcnow()
     try:
-        changes: dict = {}
-        name = (form.get("name") or "").strip()
-        if not name or len(name) > 200:
-            raise FormError("name is required", fields={"name": ["1 to 200 characters."]})
-        if name != rotation.name:
-            changes["name"] = name
-        match = _HHMM.match(form.get("handoff_time", ""))
-        if not match:
-            raise FormError("handoff time must be HH:MM", fields={"handoff_time": ["Expected HH:MM (24-hour)."]})
-        handoff_time = time(int(match.group(1)), int(match.group(2)))
-        if handoff_time != rotation.current.handoff_time:
-            changes["handoff_time"] = handoff_time
-        participant_ids = _participants(session, form.get("participants", ""))
-        if participant_ids != rotation.current.participant_ids:
-            changes["participant_ids"] = participant_ids
-        effective_at = parse_local_field("effective_at", form.get("effective_at"), me.time_zone, required=False)
-        if effective_at is not None and set(changes) - {"name"}:
-            changes["effective_at"] = max(effective_at, now)
+        data = forms.load(RotationUpdateSchema(), {
+            "name": (form.get("name") or "").strip(),
+            "handoff_time": form.get("handoff_time", ""),
+            "participant_ids": _participants(session, form.get("participants", "")) or [],
+            "effective_at": forms.local_instant("effective_at", form.get("effective_at"), me.time_zone),
+        }, names={"participant_ids": "participants"})
+        current = {"name": rotation.name, "handoff_time": rotation.current.handoff_time,
+                   "participant_ids": rotation.current.participant_ids}
+        changes = {key: value for key, value in data.items() if key in current and value != current[key]}
+        if set(changes) - {"name"} and "effective_at" in data:
+            changes["effective_at"] = data["effective_at"]
         if changes:
-            schedules.update_rotation(session, rotation, changes, now=now)
+            schedules.update_rotation(session, rotation, changes, now=utcnow())
     except (Forbidden, NotFound):
         raise
     except OncallError as exc:
         return _rerender_rotation(rotation_id, exc, form.to_dict())
-    except ValueError as exc:  # the pure core refuses an impossible schedule
-        return _rerender_rotation(rotation_id, FormError(str(exc), fields={"_": [str(exc)]}), form.to_dict())
     session.commit()
     flash("Rotation updated." if changes else "Nothing changed.")
     return redirect(url_for("web.rotation", rotation_id=rotation_id), 303)
@@ -300,12 +278,12 @@ def time_off():
     me = web_user()
     form = request.form
     try:
-        start_at = parse_local_field("start", form.get("start"), me.time_zone)
-        end_at = parse_local_field("end", form.get("end"), me.time_zone)
-        if end_at - start_at > schedules.timeline.MAX_WINDOW:
-            raise FormError("time off is limited to 400 days", fields={"end": ["At most 400 days after the start."]})
-        reason = (form.get("reason") or "").strip()[:2000] or None
-        schedules.add_time_off(session, user_id=me.id, start_at=start_at, end_at=end_at, reason=reason, now=utcnow())
+        data = forms.load(TimeOffSchema(), {
+            "start": forms.local_instant("start", form.get("start"), me.time_zone),
+            "end": forms.local_instant("end", form.get("end"), me.time_zone),
+            "reason": (form.get("reason") or "").strip() or None,
+        })
+        schedules.add_time_off(session, user_id=me.id, now=utcnow(), **data)
     except OncallError as exc:
         session.rollback()
         return render_template("schedules/time_off.html", **_time_off_context(

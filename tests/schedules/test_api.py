@@ -390,3 +390,34 @@ def test_renaming_a_team_touches_its_rotations(api, make_team, make_rotation):
     before = api.get(f"/api/v1/rotations/{rotation['id']}").json["updated_at"]
     assert api.patch(f"/api/v1/teams/{team['id']}", json={"name": "Renamed team"}).status_code == 200
     assert api.get(f"/api/v1/rotations/{rotation['id']}").json["updated_at"] > before
+
+
+def test_a_rotation_change_is_computed_before_any_row_is_locked(app, api, make_rotation, make_user, monkeypatch):
+    """The pure core checks the new plan before the participants' rows are locked (FOR SHARE) and the rotation's
+    row is updated, so no lock waits on the schedule maths; on PostgreSQL the statements themselves show it."""
+    from sqlalchemy import event
+
+    from oncall.db import get_engine
+    from oncall.schedules import service
+
+    rotation = make_rotation(participants=3)
+    newcomer = make_user()["id"]
+    order: list[str] = []
+    real_build, real_check = service.timeline.build_schedule, service._check_participants
+    monkeypatch.setattr(service.timeline, "build_schedule", lambda *a, **k: (order.append("build"), real_build(*a, **k))[1])
+    monkeypatch.setattr(service, "_check_participants", lambda *a, **k: (order.append("lock"), real_check(*a, **k))[1])
+
+    def statement(_conn, _cursor, sql, *_):
+        if " FOR SHARE" in sql or " FOR UPDATE" in sql or sql.startswith("UPDATE rotations"):
+            order.append("lock")
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        response = api.patch(f"/api/v1/rotations/{rotation['id']}",
+                             json={"participant_ids": rotation["participant_ids"] + [newcomer]})
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    assert response.status_code == 200, response.json
+    assert "build" in order and "lock" in order
+    assert order.index("build") < order.index("lock"), order

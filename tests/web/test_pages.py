@@ -93,7 +93,8 @@ def test_override_form_errors(scenario, browser):
     assert garbage.status_code == 422 and "Expected a date and time." in garbage.get_data(as_text=True)
     huge = b.post(f"/rotations/{scenario.rotation_id}/overrides",
                   _override_form(scenario, start, start + timedelta(hours=1)) | {"user_id": "99999999999999"})
-    assert huge.status_code == 422 and "Unknown user." in huge.get_data(as_text=True)
+    # The API's own message for an id beyond 32 bits (the form goes through the API's schema).
+    assert huge.status_code == 422 and "less than or equal to 2147483647" in huge.get_data(as_text=True)
     nul = b.post(f"/rotations/{scenario.rotation_id}/overrides",
                  _override_form(scenario, start, start + timedelta(hours=1)) | {"reason": "a\x00b"})
     assert nul.status_code == 400
@@ -127,7 +128,7 @@ def test_settings_errors(scenario, browser):
     unknown = b.post(url, {"name": "x", "handoff_time": "09:00", "participants": "ghost@example.com"})
     assert unknown.status_code == 422 and "Unknown: ghost@example.com" in unknown.get_data(as_text=True)
     bad_time = b.post(url, {"name": "x", "handoff_time": "25:00", "participants": scenario.alice.email})
-    assert bad_time.status_code == 422 and "Expected HH:MM" in bad_time.get_data(as_text=True)
+    assert bad_time.status_code == 422 and "Expected a time as" in bad_time.get_data(as_text=True)
     twice = b.post(url, {"name": "x", "handoff_time": "09:00", "participants": f"{scenario.alice.email} {scenario.alice.email}"})
     assert twice.status_code == 422
 
@@ -157,7 +158,7 @@ def test_time_off_form_errors(scenario, browser):
     backwards = b.post("/time-off", {"start": local_input(start, "UTC"), "end": local_input(start - timedelta(days=1), "UTC")})
     assert backwards.status_code == 422 and "Must be after start." in backwards.get_data(as_text=True)
     missing = b.post("/time-off", {"start": "", "end": ""})
-    assert missing.status_code == 422 and "Required." in missing.get_data(as_text=True)
+    assert missing.status_code == 422 and "Missing data for required field." in missing.get_data(as_text=True)
     no_token = b.post("/time-off", {"start": local_input(start, "UTC"), "end": local_input(start + timedelta(days=1), "UTC")},
                       csrf=False)
     assert no_token.status_code == 400

@@ -1,0 +1,268 @@
+"""Every web form refuses what the API refuses: for each form, inputs the API answers with a 4xx are
+answered by the web with a 4xx page showing a message, and neither changes anything.
+
+Each case is sent both ways, so the table cannot drift from the API: a case the API accepted would fail
+here. test_every_form_is_covered makes a new form join the table."""
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from oncall.handoffs.models import Handoff, WatchItem
+from oncall.people.models import TeamMember, User
+from oncall.people.tokens import create_api_token
+from oncall.schedules.models import Override, Rotation, RotationParticipant, RotationVersion, TimeOff
+from tests.conftest import ApiClient
+from tests.handoffs.test_handoffs_api import expected_change
+
+# Web POST endpoints that take no input but their URL (and the CSRF token), and the sign-in form, which has no
+# API counterpart (its limits are the sign-in throttle's).
+NO_INPUT = {
+    "web.sign_out", "web.delete_override", "web.create_calendar_feed", "web.create_other_calendar_feed",
+    "web.delete_time_off", "web.acknowledge_incident", "web.resolve_incident", "handoffs_web.acknowledge",
+    "handoffs_web.close_watch_item",
+}
+NOT_AN_API_FORM = {"web.sign_in"}
+
+
+def snapshot(session) -> tuple:
+    """What any of these forms could change."""
+    session.expire_all()
+    counts = tuple(session.scalar(select(func.count()).select_from(model)) for model in (
+        Override, TimeOff, RotationVersion, RotationParticipant, WatchItem, Handoff, TeamMember, User))
+    rotations = tuple(session.execute(select(Rotation.id, Rotation.name, Rotation.revision).order_by(Rotation.id)))
+    return counts, rotations
+
+
+def local(at: datetime, zone: str = "UTC") -> str:
+    return at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def rfc3339(wall: str, zone: str = "UTC") -> str:
+    """The instant the API is sent for a wall-clock value typed into the form (any year, even 1)."""
+    return datetime.fromisoformat(wall).replace(tzinfo=ZoneInfo(zone)).isoformat()
+
+
+@dataclass
+class Form:
+    """One web form and the API request it stands for."""
+
+    endpoint: str
+    actor: str  # scenario attribute: who fills the form
+    url: Callable  # scenario -> web path
+    api: Callable  # scenario -> (method, API path)
+    web_base: Callable  # scenario -> a valid form
+    api_base: Callable  # scenario -> the valid API body it stands for
+    # Before the web accepts its valid form: values that make it change something (e.g. a new name).
+    changes: dict = field(default_factory=dict)
+
+
+def _soon(s) -> datetime:
+    return (s.now + timedelta(days=2)).replace(second=0, microsecond=0)
+
+
+FORMS = {
+    "override": Form(
+        "web.add_override", "bob",
+        lambda s: f"/rotations/{s.rotation_id}/overrides",
+        lambda s: ("post", f"/api/v1/rotations/{s.rotation_id}/overrides"),
+        lambda s: {"user_id": str(s.carol.id), "start": local(_soon(s)), "end": local(_soon(s) + timedelta(hours=4)),
+                   "reason": "swap"},
+        lambda s: {"user_id": s.carol.id, "start": _soon(s).isoformat(),
+                   "end": (_soon(s) + timedelta(hours=4)).isoformat(), "reason": "swap"},
+    ),
+    "time_off": Form(
+        "web.time_off", "carol",
+        lambda s: "/time-off",
+        lambda s: ("post", f"/api/v1/users/{s.carol.id}/time-off"),
+        lambda s: {"start": local(_soon(s)), "end": local(_soon(s) + timedelta(days=3)), "reason": "PTO"},
+        lambda s: {"start": _soon(s).isoformat(), "end": (_soon(s) + timedelta(days=3)).isoformat(), "reason": "PTO"},
+    ),
+    "rotation_settings": Form(
+        "web.rotation_settings", "alice",
+        lambda s: f"/rotations/{s.rotation_id}/settings",
+        lambda s: ("patch", f"/api/v1/rotations/{s.rotation_id}"),
+        lambda s: {"name": "Web primary", "handoff_time": expected_change(s).strftime("%H:%M"),
+                   "participants": "\n".join(u.email for u in (s.alice, s.bob, s.carol)), "effective_at": ""},
+        lambda s: {"name": "Web primary", "handoff_time": expected_change(s).strftime("%H:%M"),
+                   "participant_ids": [s.alice.id, s.bob.id, s.carol.id]},
+        changes={"name": "Web primary (renamed)"},
+    ),
+    "handoff": Form(
+        "handoffs_web.save", "bob",
+        lambda s: f"/rotations/{s.rotation_id}/handoff",
+        lambda s: ("post", f"/api/v1/rotations/{s.rotation_id}/handoffs"),
+        lambda s: {"shift_change_at": expected_change(s).isoformat(), "notes": "all quiet", "action": "save",
+                   "new_text": ["", "", ""], "new_due": ["", "", ""]},
+        lambda s: {"shift_change_at": expected_change(s).isoformat(), "notes": "all quiet", "submit": False},
+    ),
+    "watch_item": Form(
+        "handoffs_web.add_watch_item", "carol",
+        lambda s: f"/teams/{s.team_id}/watch-items",
+        lambda s: ("post", f"/api/v1/teams/{s.team_id}/watch-items"),
+        lambda s: {"text": "Deploy on Friday", "due_on": "2030-01-04"},
+        lambda s: {"text": "Deploy on Friday", "due_on": "2030-01-04"},
+    ),
+}
+
+
+@dataclass
+class Case:
+    form: str
+    name: str
+    web: Callable  # (scenario, valid form) -> the form to send
+    api: Callable  # (scenario, valid body) -> the body to send
+    zone: str = "UTC"  # the actor's time zone for this case
+    setup: Callable | None = None  # (session, scenario): data the case needs, made before the snapshot
+
+
+def _same(key: str, value) -> tuple[Callable, Callable]:
+    return (lambda s, f: f | {key: value}), (lambda s, b: b | {key: value})
+
+
+def _window(start: str, end: str) -> tuple[Callable, Callable]:
+    return (lambda s, f: f | {"start": start, "end": end}), (lambda s, b: b | {"start": rfc3339(start), "end": rfc3339(end)})
+
+
+def _crowd(session, scenario) -> None:
+    scenario.crowd = [User(name=f"Crowd {i}", email=f"crowd{i}@example.com", time_zone="UTC") for i in range(101)]
+    session.add_all(scenario.crowd)
+    session.commit()
+
+
+def _cases() -> list[Case]:
+    cases = []
+    for form in ("override", "time_off"):
+        cases += [
+            Case(form, "end before start", *_window("2030-03-02T10:00", "2030-03-02T09:00")),
+            Case(form, "longer than 400 days", *_window("2030-01-01T00:00", "2031-02-06T00:00")),
+            Case(form, "year 999", *_window("0999-12-31T00:00", "1000-01-02T00:00")),
+            Case(form, "past year 9000", *_window("9000-01-01T00:00", "9000-01-02T00:00")),
+            Case(form, "year 9999", *_window("9999-12-30T00:00", "9999-12-31T23:59")),
+            Case(form, "reason too long", *_same("reason", "x" * 2001)),
+            Case(form, "no start", lambda s, f: {k: v for k, v in f.items() if k != "start"},
+                 lambda s, b: {k: v for k, v in b.items() if k != "start"}),
+            # Wall times whose instant falls before year 1 or after 9999 once the zone is applied.
+            Case(form, "year 1 east of UTC", *_window("0001-01-01T00:00", "0001-01-02T00:00"), zone="Pacific/Kiritimati"),
+            Case(form, "year 9999 west of UTC", *_window("9999-12-31T20:00", "9999-12-31T23:00"),
+                 zone="America/New_York"),
+        ]
+    cases += [
+        Case("override", "unknown person", lambda s, f: f | {"user_id": "999999"}, lambda s, b: b | {"user_id": 999999}),
+        Case("override", "id beyond 32 bits", lambda s, f: f | {"user_id": str(2**31)}, lambda s, b: b | {"user_id": 2**31}),
+        Case("override", "id not a number", *_same("user_id", "carol")),
+        Case("rotation_settings", "blank name", *_same("name", "")),
+        Case("rotation_settings", "name too long", *_same("name", "n" * 201)),
+        Case("rotation_settings", "handoff time 24:00", *_same("handoff_time", "24:00")),
+        Case("rotation_settings", "handoff time 9am", *_same("handoff_time", "9am")),
+        Case("rotation_settings", "no participants", lambda s, f: f | {"participants": ""},
+             lambda s, b: b | {"participant_ids": []}),
+        Case("rotation_settings", "101 participants",
+             lambda s, f: f | {"participants": "\n".join(u.email for u in s.crowd)},
+             lambda s, b: b | {"participant_ids": [u.id for u in s.crowd]}, setup=_crowd),
+        Case("rotation_settings", "a participant twice",
+             lambda s, f: f | {"participants": f"{s.alice.email}\n{s.bob.email}\n{s.alice.email}"},
+             lambda s, b: b | {"participant_ids": [s.alice.id, s.bob.id, s.alice.id]}),
+        Case("rotation_settings", "a change in the past",
+             lambda s, f: f | {"handoff_time": "03:17", "effective_at": local(s.now - timedelta(days=2))},
+             lambda s, b: b | {"handoff_time": "03:17", "effective_at": (s.now - timedelta(days=2)).isoformat()}),
+        Case("rotation_settings", "a change in year 999",
+             lambda s, f: f | {"handoff_time": "03:17", "effective_at": "0999-01-01T00:00"},
+             lambda s, b: b | {"handoff_time": "03:17", "effective_at": rfc3339("0999-01-01T00:00")}),
+        Case("handoff", "notes too long", *_same("notes", "n" * 20001)),
+        Case("handoff", "21 new watch items",
+             lambda s, f: f | {"new_text": [f"item {i}" for i in range(21)], "new_due": []},
+             lambda s, b: b | {"watch_items": [{"text": f"item {i}"} for i in range(21)]}),
+        Case("handoff", "a watch item too long",
+             lambda s, f: f | {"new_text": ["w" * 501, "", ""]}, lambda s, b: b | {"watch_items": [{"text": "w" * 501}]}),
+        Case("handoff", "a due date without text",
+             lambda s, f: f | {"new_due": ["2030-01-01", "", ""]},
+             lambda s, b: b | {"watch_items": [{"text": "", "due_on": "2030-01-01"}]}),
+        Case("handoff", "a due date that is no date",
+             lambda s, f: f | {"new_text": ["x", "", ""], "new_due": ["2030-02-30", "", ""]},
+             lambda s, b: b | {"watch_items": [{"text": "x", "due_on": "2030-02-30"}]}),
+        Case("handoff", "201 watch items to close",
+             lambda s, f: f | {"close": [str(i) for i in range(1, 202)]},
+             lambda s, b: b | {"close_watch_items": list(range(1, 202))}),
+        Case("handoff", "a watch item id that is no id",
+             lambda s, f: f | {"close": ["abc"]}, lambda s, b: b | {"close_watch_items": ["abc"]}),
+        Case("handoff", "a shift change without offset", *_same("shift_change_at", "2030-01-01T09:00:00")),
+        Case("handoff", "a shift change in year 999",
+             *_same("shift_change_at", "0999-01-01T09:00:00+00:00")),
+        Case("watch_item", "blank text", *_same("text", "   ")),
+        Case("watch_item", "text too long", *_same("text", "t" * 501)),
+        Case("watch_item", "due date that is no date", *_same("due_on", "2030-13-01")),
+    ]
+    return cases
+
+
+CASES = _cases()
+
+
+@pytest.fixture()
+def signed_in(scenario, browser, session):
+    def make(case_or_form, zone: str = "UTC"):
+        actor = getattr(scenario, FORMS[case_or_form].actor)
+        if actor.time_zone != zone:
+            actor.time_zone = zone
+            session.commit()
+        return actor, browser(actor)
+
+    return make
+
+
+def _api(client, session, user) -> ApiClient:
+    token = create_api_token(session, user=user)
+    session.commit()
+    return ApiClient(client, token)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.form}: {c.name}")
+def test_the_web_refuses_what_the_api_refuses(case, scenario, signed_in, client, session):
+    form = FORMS[case.form]
+    actor, b = signed_in(case.form, case.zone)
+    api = _api(client, session, actor)
+    if case.setup:
+        case.setup(session, scenario)
+    before = snapshot(session)
+
+    method, path = form.api(scenario)
+    api_response = getattr(api, method)(path, json=case.api(scenario, form.api_base(scenario)))
+    assert 400 <= api_response.status_code < 500, f"the API accepted it: {api_response.json}"
+    assert snapshot(session) == before
+
+    web_response = b.post(form.url(scenario), case.web(scenario, form.web_base(scenario)))
+    html = web_response.get_data(as_text=True)
+    assert 400 <= web_response.status_code < 500, html[:500]
+    assert 'class="error-box" role="alert">' in html and 'class="error">' in html, "no message shown"
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize("name", list(FORMS))
+def test_the_valid_form_is_accepted(name, scenario, signed_in, session):
+    """The cases above start from these, so each refusal is down to the one value the case changed."""
+    form = FORMS[name]
+    _actor, b = signed_in(name)
+    before = snapshot(session)
+    response = b.post(form.url(scenario), form.web_base(scenario) | form.changes)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    assert snapshot(session) != before
+
+
+@pytest.mark.parametrize("name", list(FORMS))
+def test_the_valid_api_request_is_accepted(name, scenario, client, session):
+    form = FORMS[name]
+    method, path = form.api(scenario)
+    response = getattr(_api(client, session, getattr(scenario, form.actor)), method)(path, json=form.api_base(scenario))
+    assert response.status_code in (200, 201), response.json
+
+
+def test_every_form_is_covered(app):
+    forms = {r.endpoint for r in app.url_map.iter_rules() if "POST" in r.methods
+             and not r.rule.startswith(("/api/", "/twilio/", "/calendars/"))}
+    covered = {f.endpoint for f in FORMS.values()}
+    assert forms - NO_INPUT - NOT_AN_API_FORM == covered
+    assert {c.form for c in CASES} == set(FORMS)
