@@ -1,10 +1,16 @@
 """Bearer-token authentication for /api/v1 and the permission checks views share."""
-from flask import Flask, g, request
+import logging
 
-from oncall.db import get_session
+from flask import Flask, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from oncall.clock import isoformat_z, utcnow
+from oncall.db import after_request_session, get_session, get_sessionmaker
 from oncall.errors import Forbidden, Unauthorized
 from oncall.people.models import User
-from oncall.people.tokens import user_id_for_token
+from oncall.people.tokens import find_token, record_use
+
+log = logging.getLogger(__name__)
 
 # Paths under /api/v1 that authenticate differently (or not at all).
 PUBLIC_API_PATHS = {"/api/v1/openapi.json"}
@@ -21,11 +27,28 @@ def init_app(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Send 'Authorization: Bearer <token>'; create one with `oncall token create`.")
-        user_id = user_id_for_token(get_session(), token.strip())
-        if user_id is None:
+        use = find_token(get_session(), token.strip())
+        if use is None:
             raise Unauthorized("Unknown or revoked API token.")
-        g.current_user_id = user_id
+        now = utcnow()
+        if use.expired(now):
+            raise Unauthorized(f"This API token expired at {isoformat_z(use.expires_at)}; create another with "
+                               "POST /api/v1/tokens or `oncall token create`.")
+        g.current_user_id, g.current_token_id = use.user_id, use.token_id
+        if use.due_for_use_record(now):
+            # After the request's own transaction: a GET's session cannot write, and on SQLite a second
+            # connection would wait for the request's own write lock.
+            app = current_app._get_current_object()
+            after_request_session(lambda: _record_use(app, use.token_id, now))
         return None
+
+
+def _record_use(app: Flask, token_id: int, now) -> None:
+    try:
+        with get_sessionmaker(app).begin() as session:
+            record_use(session, token_id, now)
+    except SQLAlchemyError:  # a busy or unreachable database costs the stamp, never the answer
+        log.warning("could not record the use of API token %s", token_id, exc_info=True)
 
 
 def current_user() -> User:

@@ -128,6 +128,13 @@ def init_app(app: Flask) -> _MigrateTarget:
 
     @app.teardown_appcontext
     def _close_session(exc):
+        try:
+            _end_request_session(exc)
+        finally:
+            for callback in g.pop("after_request_session", ()):
+                callback()
+
+    def _end_request_session(exc):
         session = g.pop("db_session", None)
         if session is None:
             return
@@ -143,6 +150,12 @@ def init_app(app: Flask) -> _MigrateTarget:
             session.close()
 
     return _MigrateTarget(app)
+
+
+def after_request_session(callback) -> None:
+    """Call `callback()` once this request's session has ended and released its locks: for bookkeeping that
+    writes in a transaction of its own, even in a request that only reads (or fails)."""
+    g.setdefault("after_request_session", []).append(callback)
 
 
 def _note_write(session: Session) -> None:

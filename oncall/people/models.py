@@ -80,5 +80,8 @@ class ApiToken(Base):
     # Only a SHA-256 of the token is kept: tokens are 256-bit random, so a slow hash adds nothing.
     token_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]  # None: until revoked
+    # To the minute (people/tokens.py), so that API calls do not each write.
+    last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()

@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from oncall.fields import Id, Phone, TimeZone, WallClock
 from oncall.people.models import WEEKDAYS
+from oncall.schedules.schemas import UTCDateTime
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -78,3 +79,30 @@ class MembersSchema(Schema):
 class TeamMembersSchema(Schema):
     user_ids = fields.List(fields.Integer())
     admin_ids = fields.List(fields.Integer())
+
+
+class TokenQuerySchema(Schema):
+    user_id = Id(strict=False, load_default=None,
+                 metadata={"description": "Whose tokens (administrators only; default: yours)"})
+
+
+class NewApiTokenSchema(Schema):
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200),
+                         metadata={"description": "What the token is for, e.g. 'alertmanager on prod-1'"})
+    expires_at = UTCDateTime(load_default=None, allow_none=True,
+                             metadata={"description": "Default: never, or when the token creating it expires"})
+    user_id = Id(load_default=None, metadata={"description": "For someone else (administrators only)"})
+
+
+class ApiTokenSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    name = fields.String(allow_none=True)
+    created_at = UTCDateTime()
+    expires_at = UTCDateTime(allow_none=True)
+    last_used_at = UTCDateTime(allow_none=True, metadata={"description": "To the minute; null if never used"})
+    expired = fields.Boolean()
+
+
+class NewApiTokenResultSchema(ApiTokenSchema):
+    token = fields.String(metadata={"description": "The token itself: shown only in this answer"})
