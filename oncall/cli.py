@@ -1,12 +1,13 @@
 """The `oncall` console script: a Flask CLI group with run, worker, db, demo and token commands."""
 import os
+import re
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from oncall import create_app
-from oncall.clock import utcnow
+from oncall.clock import isoformat_z, utcnow
 from oncall.db import get_sessionmaker
 
 
@@ -47,16 +48,13 @@ def run_command(host: str, port: int, demo: bool):
         app.config["PUBLIC_URL"] = f"http://{host}:{port}"
     if demo:
         _upgrade_database()
-        from oncall.demo import load_demo
-        from oncall.people.service import ensure_user
-        from oncall.people.tokens import create_api_token
+        from oncall.demo import demo_api_token, load_demo
 
         with get_sessionmaker().begin() as session:
             created = load_demo(session, now=utcnow())
-            admin = ensure_user(session, email="alice@example.com", admin=True)
-            token = create_api_token(session, user=admin, name="demo")
+            token, kept_in = demo_api_token(session, instance_path=app.instance_path, now=utcnow())
         click.echo("Demo data " + ("loaded." if created else "already present."))
-        click.echo(f"API token for alice@example.com (admin): {token}")
+        click.echo(f"API token for alice@example.com (admin), kept in {kept_in}: {token}")
         click.echo(f"Try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/teams/1/oncall")
         from oncall.web.demo import DEMO_PASSWORD
 
@@ -103,31 +101,137 @@ def demo_command():
 
 @main.group("token")
 def token_group():
-    """API tokens."""
+    """API tokens: create, list, revoke."""
+
+
+_DURATION = re.compile(r"^(\d{1,6})([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _expiry(expires_in: str | None, expires_at: str | None, now):
+    """--expires-in 90d / 12h / 30m / 2w, or --expires-at an RFC 3339 instant with its offset."""
+    from datetime import timedelta
+
+    from marshmallow import ValidationError
+
+    from oncall.schedules.schemas import UTCDateTime
+
+    if expires_in and expires_at:
+        raise click.UsageError("give --expires-in or --expires-at, not both")
+    if expires_in:
+        match = _DURATION.match(expires_in.strip())
+        if not match or int(match.group(1)) == 0:
+            raise click.BadParameter("a positive number and a unit: 30m, 12h, 90d or 2w", param_hint="--expires-in")
+        return (now + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})).replace(microsecond=0)
+    if expires_at:
+        try:
+            at = UTCDateTime().deserialize(expires_at)
+        except ValidationError as exc:
+            raise click.BadParameter("an RFC 3339 instant with its offset, e.g. 2027-01-31T00:00:00Z",
+                                     param_hint="--expires-at") from exc
+        if at <= now:
+            raise click.BadParameter("must be in the future", param_hint="--expires-at")
+        return at
+    return None
 
 
 @token_group.command("create")
 @click.option("--email", required=True)
 @click.option("--name", default=None, help="The user's name, when the user is created.")
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--token-name", default="cli", show_default=True, help="What the token is for (shown by `token list`).")
+@click.option("--expires-in", default=None, help="Lifetime: 30m, 12h, 90d or 2w (default: never expires).")
+@click.option("--expires-at", default=None, help="Expiry as an RFC 3339 instant, e.g. 2027-01-31T00:00:00Z.")
 @with_appcontext
-def token_create(email: str, name: str | None, admin: bool):
+def token_create(email: str, name: str | None, admin: bool, token_name: str, expires_in: str | None,
+                 expires_at: str | None):
     """Create the user if needed and print a new API token (shown once) as the last line."""
     from marshmallow import ValidationError, fields
 
     from oncall.people.service import ensure_user
-    from oncall.people.tokens import create_api_token
+    from oncall.people.tokens import issue_token
 
     try:
         fields.Email().deserialize(email)
     except ValidationError as exc:
         raise click.BadParameter("not a valid email address", param_hint="--email") from exc
+    if not 1 <= len(token_name) <= 200:
+        raise click.BadParameter("1 to 200 characters", param_hint="--token-name")
+    now = utcnow()
+    expiry = _expiry(expires_in, expires_at, now)
     with get_sessionmaker().begin() as session:
         _require_migrated(session)
         user = ensure_user(session, email=email, name=name, admin=admin)
-        token = create_api_token(session, user=user, name="cli")
-        click.echo(f"Token for {user.email} (user {user.id}{', admin' if user.is_admin else ''}); it is not shown again:")
+        record, token = issue_token(session, user=user, name=token_name, expires_at=expiry, now=now)
+        until = f", expires {isoformat_z(expiry)}" if expiry else ""
+        click.echo(f"Token {record.id} for {user.email} (user {user.id}{', admin' if user.is_admin else ''}{until}); "
+                   "it is not shown again:")
     click.echo(token)
+
+
+@token_group.command("list")
+@click.option("--email", default=None, help="Only this person's tokens.")
+@with_appcontext
+def token_list(email: str | None):
+    """Every API token (never the token itself): id, owner, name, created, last used, expiry."""
+    from oncall.people.models import User
+    from oncall.people.tokens import list_tokens
+
+    now = utcnow()
+    with get_sessionmaker().begin() as session:
+        _require_migrated(session)
+        user_id = _user_id(session, email) if email else None
+        rows = [(t, session.get(User, t.user_id).email) for t in list_tokens(session, user_id=user_id)]
+    if not rows:
+        click.echo("No API tokens." if email is None else f"No API tokens for {email}.")
+        return
+    click.echo(f"{'ID':>6}  {'USER':<30}  {'NAME':<20}  {'CREATED':<20}  {'LAST USED':<20}  EXPIRES")
+    for token, owner in rows:
+        expires = "never" if token.expires_at is None else isoformat_z(token.expires_at)
+        if token.expires_at is not None and token.expires_at <= now:
+            expires += " (expired)"
+        click.echo(f"{token.id:>6}  {owner:<30}  {(token.name or '')[:20]:<20}  {_minute(token.created_at):<20}  "
+                   f"{_minute(token.last_used_at) if token.last_used_at else 'never':<20}  {expires}")
+
+
+@token_group.command("revoke")
+@click.argument("token_ids", nargs=-1, type=click.IntRange(min=1))
+@click.option("--email", default=None, help="Revoke every token of this person.")
+@with_appcontext
+def token_revoke(token_ids: tuple[int, ...], email: str | None):
+    """Revoke tokens by id (see `oncall token list`), or all of one person's with --email."""
+    from oncall.errors import NotFound
+    from oncall.people.tokens import get_token, list_tokens, revoke
+
+    if bool(token_ids) == bool(email):
+        raise click.UsageError("give token ids or --email (not both)")
+    with get_sessionmaker().begin() as session:
+        _require_migrated(session)
+        if email:
+            targets = list_tokens(session, user_id=_user_id(session, email))
+        else:
+            try:
+                targets = [get_token(session, token_id) for token_id in dict.fromkeys(token_ids)]
+            except NotFound as exc:
+                raise click.ClickException(f"{exc}; nothing was revoked") from exc
+        for token in targets:
+            revoke(session, token)
+    click.echo(f"Revoked {len(targets)} token(s)" + (f": {', '.join(str(t.id) for t in targets)}." if targets else "."))
+
+
+def _user_id(session, email: str) -> int:
+    from sqlalchemy import func, select
+
+    from oncall.people.models import User
+
+    user_id = session.scalar(select(User.id).where(func.lower(User.email) == email.strip().lower()))
+    if user_id is None:
+        raise click.BadParameter(f"no user with email {email}", param_hint="--email")
+    return user_id
+
+
+def _minute(at) -> str:
+    return at.strftime("%Y-%m-%d %H:%M") + "Z"
 
 
 def _require_migrated(session) -> None:

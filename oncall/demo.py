@@ -1,5 +1,6 @@
 """Demo data: a few teams, rotations, overrides and time off around today, so every view shows something."""
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,3 +71,29 @@ def load_demo(session: Session, *, now: datetime) -> bool:
 
 def first_monday(d: date) -> date:
     return d - timedelta(days=d.weekday())
+
+
+DEMO_ADMIN = "alice@example.com"
+DEMO_TOKEN_FILE = "demo_token"
+
+
+def demo_api_token(session: Session, *, instance_path: str, now: datetime) -> tuple[str, Path]:
+    """The demo admin's API token, the same at every start of the quick start, and the file keeping it.
+
+    Like every token it is stored hashed; its text is kept in the instance folder (mode 0600) so the quick
+    start can print it again. That exposes nothing new: the secret key beside it (same folder, same mode)
+    already lets its reader sign in as this admin. A token that was revoked or expired, or the file of
+    another database, is replaced by a new one."""
+    from oncall.instance import read_private, replace
+    from oncall.people.tokens import find_token, issue_token
+
+    admin = people.ensure_user(session, email=DEMO_ADMIN, admin=True)
+    path = Path(instance_path) / DEMO_TOKEN_FILE
+    kept = read_private(path)
+    if kept:
+        use = find_token(session, kept)
+        if use is not None and use.user_id == admin.id and not use.expired(now):
+            return kept, path
+    _, token = issue_token(session, user=admin, name="demo", now=now)
+    replace(path, token)
+    return token, path
