@@ -9,7 +9,7 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from oncall import auth, db, instance
+from oncall import auth, bodies, db, ratelimits, instance
 from oncall.config import Config
 from oncall.fields import IdConverter, id_converter_doc
 from oncall.http import ErrorSchema, http_exception_body, register_error_handlers, require_patch_body
@@ -57,6 +57,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.json.sort_keys = False  # keep fields in schema order: id first, as people read them
+    # Before anything else can read a request: its body size, then its rate (both per path).
+    bodies.init_app(app)
+    ratelimits.init_app(app)
 
     # Before any blueprint: every <int:id> in a URL is bounded to the databases' integer range.
     app.url_map.converters["int"] = IdConverter

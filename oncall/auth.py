@@ -4,6 +4,7 @@ import logging
 from flask import Flask, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from oncall import bodies
 from oncall.clock import isoformat_z, utcnow
 from oncall.db import after_request_session, get_session, get_sessionmaker
 from oncall.errors import Forbidden, Unauthorized
@@ -40,7 +41,8 @@ def init_app(app: Flask) -> None:
             # connection would wait for the request's own write lock.
             app = current_app._get_current_object()
             after_request_session(lambda: _record_use(app, use.token_id, now))
-        return None
+        # Only now is the body read: an unauthenticated request never gets its JSON parsed.
+        return bodies.check_request()
 
 
 def _record_use(app: Flask, token_id: int, now) -> None:

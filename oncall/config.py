@@ -24,6 +24,24 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
 
+    # Request bodies in bytes, answered 413 beyond, before the body is read (oncall/bodies.py). Alertmanager
+    # sends up to 1,000 alerts (the most one notification may hold here) in one body: 10 KiB each leaves room
+    # for long descriptions and generator URLs. Twilio's webhooks are forms of a few hundred bytes.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    ALERTMANAGER_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    TWILIO_MAX_CONTENT_LENGTH = 64 * 1024
+
+    # Rate limits (Flask-Limiter; oncall/ratelimits.py says who is counted and why the defaults are these).
+    # RATELIMIT_ENABLED defaults to on, off under TESTING unless a test turns it on.
+    RATELIMIT_API = "1200 per minute"  # per API token (per address without one)
+    RATELIMIT_FEEDS = "300 per minute"  # calendar feeds, per address
+    RATELIMIT_WEBHOOK_REFUSALS = "60 per minute"  # webhook requests refused for their signature/token, per address
+    RATELIMIT_ALERTS = ""  # alert intake per token: off, as a 429 loses Alertmanager's notification
+    RATELIMIT_STORAGE_URI = "memory://"  # per process; e.g. redis://host:6379 to share across processes
+    RATELIMIT_STRATEGY = "sliding-window-counter"
+    RATELIMIT_HEADERS_ENABLED = True  # X-RateLimit-* on limited responses, Retry-After on a 429
+    RATELIMIT_SWALLOW_ERRORS = True  # a broken limiter storage lets requests through rather than failing them
+
     # Twilio's own variable names are kept unprefixed, as its docs and tooling use them.
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
     TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")

@@ -56,50 +56,6 @@ def http_exception_body(error: HTTPException) -> tuple[dict, int, dict]:
     return error_body(code, data.get("message") or error.description or error.name), error.code or 500, headers
 
 
-def _unstorable(value: str) -> bool:
-    # PostgreSQL text cannot hold NUL, and lone surrogates (legal in JSON escapes) cannot be UTF-8 encoded.
-    if "\x00" in value:
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _find_unstorable(value, path: str) -> str | None:
-    if isinstance(value, str):
-        return path if _unstorable(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and _unstorable(key):
-                return path or "_schema"
-            found = _find_unstorable(item, key if not path else f"{path}.{key}")
-            if found:
-                return found
-    if isinstance(value, list):
-        for item in value:
-            found = _find_unstorable(item, path)
-            if found:
-                return found
-    return None
-
-
-def reject_unstorable_text() -> tuple[dict, int] | None:
-    """Refuse text no database column can store, for every endpoint at once, before any view runs."""
-    if not request.path.startswith("/api/"):
-        return None
-    for key, value in request.args.items(multi=True):
-        if _unstorable(key) or _unstorable(value):
-            return error_body("ValidationError", "Invalid request.", {key: ["Contains characters that are not allowed."]}), 422
-    if request.is_json:
-        field = _find_unstorable(request.get_json(silent=True), "")
-        if field is not None:
-            return error_body("ValidationError", "Invalid request.",
-                              {field or "_schema": ["Contains characters that are not allowed."]}), 422
-    return None
-
-
 def require_patch_body() -> tuple[dict, int] | None:
     """A PATCH says what to change: without a JSON object naming at least one field it is a client's mistake
     (an empty or mislabelled body), which would otherwise answer 200 having changed nothing. Registered after
@@ -114,8 +70,6 @@ def require_patch_body() -> tuple[dict, int] | None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    app.before_request(reject_unstorable_text)
-
     @app.errorhandler(OncallError)
     def domain_error(e: OncallError):
         status = STATUS.get(type(e), 400)

@@ -4,6 +4,8 @@ from flask import current_app, g, request
 from flask_smorest import Blueprint
 
 from oncall.auth import current_user, require_team_admin, require_team_member
+from oncall.bodies import check_request
+from oncall.ratelimits import count_refused_webhook
 from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.errors import Unauthorized
@@ -176,9 +178,10 @@ def _integration_token():
     if scheme.lower() == "bearer" and token.strip():
         integration = service.integration_for_token(get_session(), token.strip(), type="alertmanager")
     if integration is None:
+        count_refused_webhook()
         raise Unauthorized("Send the team's Alertmanager integration token as 'Authorization: Bearer <token>'.")
     g.integration = integration
-    return None
+    return check_request()
 
 
 @bp.post("/integrations/alertmanager")

@@ -20,6 +20,7 @@ from oncall.paging import outbox, texts
 from oncall.paging.gateway import valid_signature
 from oncall.paging.models import Notification
 from oncall.people.models import TeamMember, User
+from oncall.ratelimits import count_refused_webhook
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ def require_twilio_signature():
     if not valid_signature(token, signed_url(), request.form, request.headers.get("X-Twilio-Signature")):
         log.warning("refused a Twilio webhook to %s: %s", request.path,
                     "no TWILIO_AUTH_TOKEN configured" if not token else "missing or invalid signature")
+        count_refused_webhook()
         return Response("Invalid or missing X-Twilio-Signature.\n", status=403, mimetype="text/plain")
     # PostgreSQL text cannot hold NUL, and numbers and SIDs from the form go into queries: refuse, not 500.
     if any("\x00" in value for value in request.form.values()):
