@@ -152,10 +152,13 @@ def _taken(session: Session, rotation_id: int, after: datetime) -> list[datetime
 
 
 def draft_shift_change(session: Session, rotation: Rotation, now: datetime,
-                       schedule: timeline.Schedule | None = None) -> datetime | None:
-    """The shift change a draft for `rotation` is for at `now` (see draft.choose_shift_change)."""
+                       schedule: timeline.Schedule | None = None, taken: list[datetime] | None = None) -> datetime | None:
+    """The shift change a draft for `rotation` is for at `now` (see draft.choose_shift_change). `schedule` may be
+    any window's schedule of the rotation (shift changes depend on its versions only); `taken`, the submitted
+    changes from now - LATE_WINDOW on, when the caller has read them already."""
     lo = now - drafting.LATE_WINDOW
-    taken = _taken(session, rotation.id, lo)
+    if taken is None:
+        taken = _taken(session, rotation.id, lo)
     span = schedules.longest_shift(rotation.to_plain())
     hi = min(lo + span * (len(taken) + 2), lo + timeline.MAX_WINDOW)
     if schedule is None:
@@ -366,26 +369,36 @@ def transfer_incidents(session: Session, *, handoff: Handoff, now: datetime) -> 
     return [i.id for i in rows]
 
 
-def annotate_dashboard(session: Session, blocks, *, user: User, now: datetime) -> None:
-    """Add to each dashboard row what the reader can do about handoffs: the draft's change (and whether it is
-    theirs to write) and the newest submitted handoff still waiting for acknowledgement."""
-    rows = [row for block in blocks for row in block.rotations]
-    if not rows:
-        return
-    ids = [row.rotation.id for row in rows]
+def dashboard_status(session: Session, rotations: list[Rotation], plans: dict[int, timeline.Schedule], *,
+                     user: User, now: datetime) -> dict[int, dict]:
+    """For each rotation, what the reader can do about handoffs: the shift change its draft is for (overdue once
+    that change has passed), whether the draft is theirs to write, and the newest submitted handoff still
+    waiting for acknowledgement. Three queries whatever the number of rotations."""
+    if not rotations:
+        return {}
+    ids = [r.id for r in rotations]
     pending: dict[int, Handoff] = {}
     for h in session.scalars(select(Handoff).where(Handoff.rotation_id.in_(ids), Handoff.state == SUBMITTED)
                              .order_by(Handoff.shift_change_at)):
         pending[h.rotation_id] = h
     saved = {(rid, at) for rid, at in session.execute(select(Handoff.rotation_id, Handoff.shift_change_at).where(
         Handoff.rotation_id.in_(ids), Handoff.state == DRAFT))}
-    for row in rows:
-        at = draft_shift_change(session, row.rotation, now)
-        h = pending.get(row.rotation.id)
-        row.handoff = {
+    taken: dict[int, list[datetime]] = {rid: [] for rid in ids}
+    for rid, at in session.execute(select(Handoff.rotation_id, Handoff.shift_change_at).where(
+            Handoff.rotation_id.in_(ids), Handoff.state.in_(DONE), Handoff.shift_change_at >= now - drafting.LATE_WINDOW)):
+        taken[rid].append(at)
+    out: dict[int, dict] = {}
+    for rotation in rotations:
+        schedule = plans[rotation.id]
+        at = draft_shift_change(session, rotation, now, schedule=schedule, taken=taken[rotation.id])
+        outgoing = people_at_change(schedule, at)[0] if at is not None else None
+        h = pending.get(rotation.id)
+        out[rotation.id] = {
             "draft_for": at,
-            "draft_is_mine": row.now is not None and row.now.user_id == user.id,
-            "draft_saved": (row.rotation.id, at) in saved,
+            "draft_overdue": at is not None and at <= now,
+            "draft_is_mine": outgoing is not None and outgoing == user.id,
+            "draft_saved": (rotation.id, at) in saved,
             "pending": h,
             "pending_is_mine": h is not None and may_acknowledge(h, user),
         }
+    return out

@@ -9,7 +9,7 @@ from oncall.db import get_session
 from oncall.incidents import service as incidents
 from oncall.people.models import Team, User
 from oncall.web import permissions
-from oncall.web.session import login_required, web_user
+from oncall.web.session import login_required, safe_next, web_user
 from oncall.web.views import bp, parse_id
 
 STATUSES = ("open", "triggered", "acknowledged", "resolved", "all")
@@ -49,7 +49,9 @@ def _act(incident_id: int, action) -> object:
     permissions.require_team_member(web_user(), incident.team_id)
     action(session, incident, user_id=web_user().id, via="web", now=utcnow())
     session.commit()
-    return redirect(url_for("web.incident", incident_id=incident_id), 303)
+    # The dashboard's Acknowledge button comes back to the dashboard.
+    target = safe_next(request.form.get("next")) if request.form.get("next") else None
+    return redirect(target or url_for("web.incident", incident_id=incident_id), 303)
 
 
 @bp.post("/incidents/<int:incident_id>/acknowledge")

@@ -1,7 +1,7 @@
-"""Read models for the web pages (dashboard, rotation page, time off): load, ask the pure cores, shape."""
+"""Read models for the web pages (rotation page, time off): load, ask the pure cores, shape."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -10,10 +10,7 @@ from sqlalchemy.orm import Session
 from oncall.people.models import Team, User
 from oncall.schedules import service as schedules, timeline
 from oncall.schedules.models import Override, Rotation, TimeOff
-from oncall.web.shiftview import now_and_next
 
-# How far the dashboard looks for the next person: a few weeks covers weekly rotations of two people.
-NEXT_HORIZON = timedelta(days=35)
 _TICK = timedelta(microseconds=1)
 
 
@@ -36,48 +33,6 @@ def next_shift_change(schedule: timeline.Schedule, now: datetime) -> datetime | 
     span = schedules.longest_shift(list(schedule.versions))
     changes = timeline.handoffs_between(schedule, now + _TICK, now + span + _TICK)
     return changes[0] if changes else None
-
-
-@dataclass
-class RotationRow:
-    rotation: Rotation
-    now: timeline.Shift | None
-    next: timeline.Shift | None
-    next_change_at: datetime | None
-    handoff: dict = field(default_factory=dict)  # filled by the handoffs domain (status, links)
-
-
-@dataclass
-class TeamBlock:
-    team: Team
-    mine: bool
-    rotations: list[RotationRow]
-
-
-def dashboard(session: Session, *, user: User, now: datetime) -> tuple[list[TeamBlock], dict[int, str], dict]:
-    """Every team, the reader's first: who is on call now and next in each rotation, and the next handoff."""
-    teams = list(session.scalars(select(Team).order_by(Team.name)))
-    mine = {m.team_id for m in user.memberships}
-    rotations = schedules.list_rotations(session)
-    plans = schedules.load_schedules(session, rotations, now, now + NEXT_HORIZON)
-    by_team: dict[int, list[RotationRow]] = {t.id: [] for t in teams}
-    people: set[int] = set()
-    override_ids: set[int] = set()
-    for rotation in rotations:
-        schedule = plans[rotation.id]
-        shifts = timeline.shifts_between(schedule, now, now + NEXT_HORIZON)
-        current, upcoming = now_and_next(shifts, now)
-        if current is None:  # the rotation starts later
-            current = timeline.on_call_at(schedule, now)
-        row = RotationRow(rotation, current, upcoming, next_shift_change(schedule, now))
-        by_team.setdefault(rotation.team_id, []).append(row)
-        for s in (current, upcoming):
-            if s is not None:
-                people.update({s.user_id, s.covering_for})
-                override_ids.add(s.override_id)
-    blocks = [TeamBlock(t, t.id in mine, by_team.get(t.id, [])) for t in teams]
-    blocks.sort(key=lambda b: (not b.mine, b.team.name.lower()))
-    return blocks, user_names(session, people), override_reasons(session, override_ids)
 
 
 @dataclass

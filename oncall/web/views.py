@@ -98,30 +98,6 @@ def _security_headers(response):
     return response
 
 
-# --- dashboard ---------------------------------------------------------------------------------
-
-@bp.get("/")
-@login_required
-def dashboard():
-    now = utcnow()
-    session = get_session()
-    blocks, names, reasons = overview.dashboard(session, user=web_user(), now=now)
-    from oncall.handoffs import service as handoffs
-
-    handoffs.annotate_dashboard(session, blocks, user=web_user(), now=now)
-    incidents = _open_incident_counts(session)
-    return render_template("web/dashboard.html", blocks=blocks, names=names, reasons=reasons, now=now,
-                           incidents=incidents)
-
-
-def _open_incident_counts(session) -> dict[int, int]:
-    from oncall.incidents.models import Incident
-
-    rows = session.execute(select(Incident.team_id, func.count()).where(Incident.status != "resolved")
-                           .group_by(Incident.team_id))
-    return dict(rows.all())
-
-
 # --- rotation page -------------------------------------------------------------------------------
 
 def _rotation_context(rotation_id: int, **extra):

@@ -115,7 +115,7 @@ def test_incoming_acknowledges_on_the_page(scenario, browser, session):
 
 def test_dashboard_offers_the_handoff_actions(scenario, browser, session):
     outgoing, incoming = people_at(scenario, expected_change(scenario))
-    assert "Write handoff" in browser(outgoing).get("/").get_data(as_text=True)
+    assert "Write the Web primary handoff" in browser(outgoing).get("/").get_data(as_text=True)
     browser(outgoing).post(f"/rotations/{scenario.rotation_id}/handoff", _form(scenario))
     assert "Acknowledge handoff" in browser(incoming).get("/").get_data(as_text=True)
     assert "Handoff awaiting acknowledgement" in browser(outgoing).get("/").get_data(as_text=True)

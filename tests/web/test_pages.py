@@ -22,8 +22,9 @@ def test_dashboard_shows_who_is_on_call_now_and_next(scenario, browser):
     now_block = html[html.index("<dt>Now</dt>"):html.index("<dt>Next</dt>")]
     next_block = html[html.index("<dt>Next</dt>"):html.index("<dt>Handoff</dt>")]
     assert current.name in now_block and upcoming.name in next_block
-    assert "Write handoff" in html
-    assert "No open incidents" in html
+    assert "Handoff for " in html  # the row names the shift change its draft is for
+    assert ("Write the Web primary handoff" in html) == (current == scenario.bob)
+    assert "Nothing open" in html
 
 
 def test_rotation_page_marks_pto_and_overrides(scenario, browser, session):
