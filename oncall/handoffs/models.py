@@ -37,6 +37,9 @@ class Handoff(Base):
     submitted_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     acknowledged_at: Mapped[datetime | None]
+    # When the outgoing on-call's acknowledged incidents passed to the incoming one: at the acknowledgement, or
+    # at the shift change when it was acknowledged before it (the pager changes hands then, not earlier).
+    incidents_passed_at: Mapped[datetime | None]
 
     outgoing_user: Mapped[User | None] = relationship(foreign_keys=[outgoing_user_id])
     incoming_user: Mapped[User | None] = relationship(foreign_keys=[incoming_user_id])

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from oncall.clock import database_now
 from oncall.handoffs import reminder_rules as rules
 from oncall.handoffs.models import Handoff, HandoffReminder
-from oncall.handoffs.service import names_of, people_at_change
+from oncall.handoffs.service import names_of, pass_incidents_due, people_at_change
 from oncall.incidents import events
 from oncall.incidents.models import ACKNOWLEDGED as INCIDENT_ACKNOWLEDGED, RESOLVED, Incident
 from oncall.paging.models import PENDING, SMS, VOICE, Notification
@@ -160,4 +160,7 @@ def run_reminders(sessions, *, public_url: str, now: datetime | None = None) -> 
     """The worker's handoff job: queue what is due in one transaction (the worker's dispatch job sends it).
     `now` None reads the database's clock. Returns how many reminders and re-pages were queued."""
     with sessions() as session, session.begin():
-        return len(handoff_tick(session, now=now or database_now(session), public_url=public_url))
+        now = now or database_now(session)
+        # Early acknowledgements pass their incidents at the shift change (handoffs/service.py).
+        pass_incidents_due(session, now=now)
+        return len(handoff_tick(session, now=now, public_url=public_url))

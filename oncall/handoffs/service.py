@@ -328,8 +328,9 @@ def may_acknowledge(handoff: Handoff, user: User) -> bool:
 
 
 def acknowledge(session: Session, *, handoff_id: int, user: User, now: datetime) -> Handoff:
-    """The incoming on-call takes the handoff; incidents the outgoing one had acknowledged pass to them.
-    Acknowledging twice changes nothing."""
+    """The incoming on-call takes the handoff; incidents the outgoing one had acknowledged pass to them at the
+    shift change (now, if it has come; otherwise the worker's pass_incidents_due does it then, as the pager
+    itself changes hands by the schedule). Acknowledging twice changes nothing."""
     handoff = session.scalar(select(Handoff).where(Handoff.id == handoff_id).with_for_update())
     if handoff is None:
         raise NotFound(f"handoff {handoff_id} does not exist")
@@ -341,9 +342,26 @@ def acknowledge(session: Session, *, handoff_id: int, user: User, now: datetime)
         return handoff
     handoff.state, handoff.acknowledged_by_id, handoff.acknowledged_at = ACKNOWLEDGED, user.id, now
     handoff.updated_at = now
-    transfer_incidents(session, handoff=handoff, now=now)
+    if handoff.shift_change_at <= now:
+        transfer_incidents(session, handoff=handoff, now=now)
+        handoff.incidents_passed_at = now
     session.flush()
     return handoff
+
+
+def pass_incidents_due(session: Session, *, now: datetime, limit: int = 100) -> list[int]:
+    """Handoffs acknowledged before their shift change pass the outgoing on-call's incidents once it has come.
+    Each handoff once, whichever worker gets it (row locks, skipping ones another worker holds). Returns the
+    handoff ids done."""
+    due = session.scalars(
+        select(Handoff).where(Handoff.state == ACKNOWLEDGED, Handoff.incidents_passed_at.is_(None),
+                              Handoff.shift_change_at <= now)
+        .order_by(Handoff.shift_change_at).limit(limit).with_for_update(skip_locked=True)).all()
+    for handoff in due:
+        transfer_incidents(session, handoff=handoff, now=now)
+        handoff.incidents_passed_at = now
+    session.flush()
+    return [h.id for h in due]
 
 
 def transfer_incidents(session: Session, *, handoff: Handoff, now: datetime) -> list[int]:

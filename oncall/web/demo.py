@@ -71,7 +71,7 @@ def load_web_demo(session: Session, *, now: datetime, users: list[User], payment
         sections=draft.sections, since_at=draft.since, created_at=last_change - timedelta(minutes=25),
         updated_at=last_change + timedelta(minutes=7), submitted_by_id=draft.outgoing_user_id,
         submitted_at=last_change - timedelta(minutes=10), acknowledged_by_id=draft.incoming_user_id,
-        acknowledged_at=last_change + timedelta(minutes=7))
+        acknowledged_at=last_change + timedelta(minutes=7), incidents_passed_at=last_change + timedelta(minutes=7))
     session.add(handoff)
     session.flush()
     handoffs.transfer_incidents(session, handoff=handoff, now=handoff.acknowledged_at)

@@ -263,7 +263,17 @@ def test_acknowledging_passes_the_outgoing_ones_incidents_on(scenario, api_as, s
     incidents.acknowledge(session, theirs, user_id=third.id, via="web", now=now)
     session.commit()
     h = api_as(outgoing).post(f"/api/v1/rotations/{scenario.rotation_id}/handoffs", json={}).json
-    api_as(incoming).post(f"/api/v1/handoffs/{h['id']}/acknowledge")
+    acked = api_as(incoming).post(f"/api/v1/handoffs/{h['id']}/acknowledge")
+    assert acked.status_code == 200 and acked.json["state"] == "acknowledged"
+    # Acknowledged hours before the shift change: the incident stays with the outgoing on-call until then.
+    from oncall.handoffs.service import pass_incidents_due
+
+    session.expire_all()
+    assert session.get(Incident, mine.id).acknowledged_by_id == outgoing.id
+    assert pass_incidents_due(session, now=change - timedelta(seconds=1)) == []
+    assert pass_incidents_due(session, now=change) == [h["id"]]
+    session.commit()
+    assert pass_incidents_due(session, now=change + timedelta(minutes=1)) == []  # once
     session.expire_all()
     moved = session.get(Incident, mine.id)
     assert moved.acknowledged_by_id == incoming.id and moved.status == "acknowledged"
