@@ -278,9 +278,10 @@ def fire_step(session: Session, incident: Incident, snapshot: Snapshot, index: i
         resolved = resolve_targets(session, team_id=incident.team_id, step=step, now=now)
         if targets is not None:
             targets[key] = resolved
+    stored_round = round_ + snapshot.round_offset
     existing = set(session.execute(
         select(Notification.user_id, Notification.channel)
-        .where(Notification.incident_id == incident.id, Notification.step == index, Notification.round == round_)
+        .where(Notification.incident_id == incident.id, Notification.step == index, Notification.round == stored_round)
     ).all())
     where = f"step {index + 1} of {len(snapshot.policy.steps)}"
     if snapshot.policy.repeat:
@@ -301,7 +302,7 @@ def fire_step(session: Session, incident: Incident, snapshot: Snapshot, index: i
         for channel in channels:
             pages.append({"user_id": user.id, "channel": channel})
             if (user.id, channel) not in existing:
-                session.add(Notification(incident_id=incident.id, step=index, round=round_, user_id=user.id,
+                session.add(Notification(incident_id=incident.id, step=index, round=stored_round, user_id=user.id,
                                          channel=channel, state=PENDING, next_attempt_at=now, created_at=now,
                                          to=user.phone))
 

@@ -99,16 +99,22 @@ class Snapshot:
     policy: Policy
     business_hours: BusinessHours | None = None  # set only when pages are held to business hours
     source: str = "default"  # "default" (computed from the team's rotations) or "team" (set by the team)
+    # Added to a pass number where pages are stored: a policy taken on after a severity change starts its
+    # passes past every earlier one, so its step 0 pages people the earlier policy's step 0 paged already.
+    round_offset: int = 0
 
     def to_json(self) -> dict:
-        return {"severity": self.severity, "source": self.source, **self.policy.to_json(),
+        body = {"severity": self.severity, "source": self.source, **self.policy.to_json(),
                 "business_hours": self.business_hours.to_json() if self.business_hours else None}
+        if self.round_offset:
+            body["round_offset"] = self.round_offset
+        return body
 
     @classmethod
     def from_json(cls, data: Mapping) -> Snapshot:
         hours = data.get("business_hours")
         return cls(data["severity"], Policy.from_json(data), BusinessHours.from_json(hours) if hours else None,
-                   data.get("source", "default"))
+                   data.get("source", "default"), int(data.get("round_offset", 0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +204,18 @@ def escalate_now(snapshot: Snapshot, state: State, now: datetime) -> State:
     if state.next_step >= len(steps):
         return State(TRIGGERED, len(steps) - 1, state.round + 1, now)
     return State(TRIGGERED, state.next_step, state.round, now)
+
+
+def after_reassign(snapshot: Snapshot, state: State, now: datetime, grace: timedelta) -> State:
+    """Someone handed the incident to a person, who is paged now: the policy goes on from its next step
+    once `grace` (or that step's own delay, if longer) has passed without an acknowledgement. Past the end of
+    the policy, its last step is what comes next."""
+    steps = snapshot.policy.steps
+    if state.next_step >= len(steps):
+        nxt, round_ = len(steps) - 1, state.round + 1
+    else:
+        nxt, round_ = state.next_step, state.round
+    return State(TRIGGERED, nxt, round_, now + max(grace, timedelta(minutes=steps[nxt].delay_minutes)))
 
 
 # --- business hours ---------------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from oncall.incidents import alertmanager, service
 from oncall.incidents.models import Incident, Integration
 from oncall.incidents.schemas import (
     AlertmanagerResultSchema, AlertmanagerSchema, IncidentCreateSchema, IncidentDetailSchema, IncidentListSchema,
-    IncidentQuerySchema, IntegrationCreatedSchema, IntegrationCreateSchema, IntegrationListSchema,
-    NoteSchema, TimelineEventSchema,
+    IncidentQuerySchema, IncidentUpdateSchema, IntegrationCreatedSchema, IntegrationCreateSchema,
+    IntegrationListSchema, NoteSchema, ReassignSchema, TimelineEventSchema,
 )
 
 bp = Blueprint("incidents_api", __name__, url_prefix="/api/v1", description="Incidents and integrations")
@@ -77,12 +77,12 @@ def get_incident(incident_id: int):
     return incident_body(service.get_incident(get_session(), incident_id), full=True)
 
 
-def _act(incident_id: int, action) -> dict:
+def _act(incident_id: int, action, **args) -> dict:
     session = get_session()
     incident = service.get_incident(session, incident_id)
     me = current_user()
     require_team_member(me, incident.team_id)
-    incident = action(session, incident, user_id=me.id, via="api", now=utcnow())
+    incident = action(session, incident, user_id=me.id, via="api", now=utcnow(), **args)
     session.commit()
     _after_commit()
     session.refresh(incident)
@@ -108,6 +108,25 @@ def resolve(incident_id: int):
 def escalate(incident_id: int):
     """Page the next step of the policy now (team members); 409 once resolved."""
     return _act(incident_id, service.escalate)
+
+
+@bp.post("/incidents/<int:incident_id>/reassign")
+@bp.arguments(ReassignSchema)
+@bp.response(200, IncidentDetailSchema)
+def reassign(data, incident_id: int):
+    """Hand the incident to a member of its team (team members): they are paged now by SMS and voice, it is
+    unacknowledged until they acknowledge, and the policy goes on from its next step after five minutes.
+    422 for someone outside the team or without a phone; 409 once resolved."""
+    return _act(incident_id, service.reassign, to_user_id=data["user_id"])
+
+
+@bp.patch("/incidents/<int:incident_id>")
+@bp.arguments(IncidentUpdateSchema)
+@bp.response(200, IncidentDetailSchema)
+def update_incident(data, incident_id: int):
+    """Change the severity (team members): the incident follows the new severity's policy from its first
+    step, unacknowledged again. 409 once resolved."""
+    return _act(incident_id, service.change_severity, severity=data["severity"])
 
 
 @bp.post("/incidents/<int:incident_id>/notes")

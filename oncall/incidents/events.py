@@ -2,7 +2,7 @@
 whose "message" is the sentence people read; the other keys are for machines.
 
 Kinds: created, retriggered, step, uncovered, held, exhausted, notification, delivery, fallback, opt_out,
-unreachable, acknowledged, resolved, escalated, note.
+unreachable, acknowledged, resolved, escalated, reassigned, severity_changed, note.
 
 Each event is also one log line (logger oncall.incidents.events, with incident_id and notification_id),
 written once its transaction commits, so a rolled-back attempt logs nothing."""
@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 _UNLOGGED = "timeline_events_to_log"
 
 KINDS = ("created", "retriggered", "step", "uncovered", "held", "exhausted", "notification", "delivery",
-         "fallback", "opt_out", "unreachable", "acknowledged", "resolved", "escalated", "note")
+         "fallback", "opt_out", "unreachable", "acknowledged", "resolved", "escalated", "reassigned",
+         "severity_changed", "note")
 
 
 def record(session: Session, incident: Incident | int, *, kind: str, now: datetime, user_id: int | None = None,

@@ -59,6 +59,15 @@ class IncidentQuerySchema(Schema):
     before_id = Id(strict=False, load_default=None, metadata={"description": "Page backwards: incidents with a smaller id."})
 
 
+class ReassignSchema(Schema):
+    user_id = Id(required=True, metadata={"description": "A member of the incident's team; paged at once."})
+
+
+class IncidentUpdateSchema(Schema):
+    severity = Severity(required=True, metadata={
+        "description": "The incident follows this severity's policy from its first step, unacknowledged again."})
+
+
 class NoteSchema(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 

@@ -4,7 +4,8 @@ Opening an incident copies the team's policy onto it and fires its step 0 in the
 first pages are in the outbox the moment the incident exists (paging/outbox.py sends them)."""
 import hashlib
 import secrets
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,8 +16,8 @@ from oncall.escalation import engine, policy as rules
 from oncall.escalation import service as escalation
 from oncall.incidents import events
 from oncall.incidents.models import ACKNOWLEDGED, RESOLVED, TRIGGERED, VIAS, Incident, Integration
-from oncall.paging.models import CANCELLED, PENDING, Notification
-from oncall.people.models import Team, User
+from oncall.paging.models import CANCELLED, PENDING, SMS, VOICE, Notification
+from oncall.people.models import Team, TeamMember, User
 
 MAX_CODE_DIGITS = 9  # texts.parse_reply reads at most nine digits
 INTEGRATION_TOKEN_PREFIX = "oncall_int_"
@@ -223,6 +224,86 @@ def escalate(session: Session, incident: Incident, *, user_id: int | None, via: 
         "step": state.next_step, "round": state.round})
     # An explicit request: SEV4's business-hours hold does not apply to it.
     engine.advance(session, incident, now=now, hold=False)
+    session.flush()
+    return incident
+
+
+# The person an incident is handed to gets this long to acknowledge before its policy goes on.
+REASSIGN_GRACE = timedelta(minutes=5)
+# Pages to a person an incident was handed to are outbox rows outside the policy's steps (handoff re-pages
+# use -1); their pass is the second they were asked for, so handing it to the same person twice pages twice.
+REASSIGN_STEP = -2
+
+
+def reassign(session: Session, incident: Incident, *, to_user_id: int, user_id: int | None, via: str,
+             now: datetime) -> Incident:
+    """Hand the incident to a member of its team and page them now (by SMS and voice, or voice alone after
+    STOP). It is theirs once they acknowledge: until then it is unacknowledged, and the policy goes on from
+    its next step after REASSIGN_GRACE."""
+    _check_via(via)
+    incident = _lock(session, incident)
+    if incident.status == RESOLVED:
+        raise Conflict(f"incident {incident.id} is resolved; it cannot be reassigned")
+    member = session.scalar(select(TeamMember).where(TeamMember.team_id == incident.team_id,
+                                                     TeamMember.user_id == to_user_id))
+    person = session.get(User, to_user_id) if member is not None else None
+    if person is None:
+        raise Invalid(f"user {to_user_id} is not a member of the incident's team",
+                      fields={"user_id": ["Choose a member of the incident's team."]})
+    if not person.phone:
+        raise Invalid(f"{person.name} has no phone number and cannot be paged",
+                      fields={"user_id": [f"{person.name} has no phone number."]})
+    snapshot = rules.Snapshot.from_json(incident.policy)
+    was = incident.status
+    incident.status = TRIGGERED
+    incident.acknowledged_at = incident.acknowledged_by_id = incident.acknowledged_via = None
+    incident.exhausted_at = None
+    engine.save_state(incident, rules.after_reassign(snapshot, engine.state_of(incident), now, REASSIGN_GRACE))
+    channels = [VOICE] if person.sms_opted_out else [SMS, VOICE]
+    for channel in channels:
+        session.add(Notification(incident_id=incident.id, step=REASSIGN_STEP, round=int(now.timestamp()),
+                                 user_id=person.id, channel=channel, state=PENDING, next_attempt_at=now,
+                                 created_at=now, to=person.phone))
+    how = " and ".join(events.channel_name(c) for c in channels)
+    events.record(session, incident, kind="reassigned", now=now, user_id=user_id, via=via, detail={
+        "message": f"Handed to {person.name} by {_who(session, user_id, via)}" + (" (no longer acknowledged)"
+                   if was == ACKNOWLEDGED else "") + f": paging {person.name} by {how}.",
+        "to_user_id": person.id, "channels": channels})
+    session.flush()
+    return incident
+
+
+def change_severity(session: Session, incident: Incident, *, severity: str, user_id: int | None, via: str,
+                    now: datetime) -> Incident:
+    """Give the incident another severity: it follows that severity's policy (as the team has it now) from its
+    first step, unacknowledged again. The same severity again changes nothing."""
+    _check_via(via)
+    if severity not in rules.SEVERITIES:
+        raise Invalid(f"unknown severity {severity!r}", fields={"severity": [f"One of {', '.join(rules.SEVERITIES)}."]})
+    incident = _lock(session, incident)
+    if incident.status == RESOLVED:
+        raise Conflict(f"incident {incident.id} is resolved; its severity cannot change")
+    if incident.severity == severity:
+        return incident
+    before = incident.severity
+    team = session.get(Team, incident.team_id)
+    # Passes of the new policy are stored after every earlier one (see Snapshot.round_offset).
+    used = session.scalar(select(func.max(Notification.round)).where(Notification.incident_id == incident.id,
+                                                                      Notification.step >= 0))
+    snapshot = replace(escalation.snapshot_for(session, team=team, severity=severity),
+                       round_offset=0 if used is None else used + 1)
+    state = rules.start(snapshot, now)
+    incident.severity = severity
+    incident.policy = snapshot.to_json()
+    incident.status = TRIGGERED
+    incident.acknowledged_at = incident.acknowledged_by_id = incident.acknowledged_via = None
+    incident.exhausted_at = None
+    engine.save_state(incident, state)
+    events.record(session, incident, kind="severity_changed", now=now, user_id=user_id, via=via, detail={
+        "message": f"Severity changed from {before} to {severity} by {_who(session, user_id, via)}: following "
+                   f"the {severity} policy from its first step.", "from": before, "to": severity,
+        "policy_source": snapshot.source})
+    engine.advance(session, incident, now=now)
     session.flush()
     return incident
 

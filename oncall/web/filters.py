@@ -16,8 +16,8 @@ def _zone() -> str:
 
 def init_app(app: Flask) -> None:
     @app.template_filter("local")
-    def local(at: datetime | None, with_zone: bool = True) -> str:
-        return timefmt.local(at, _zone(), with_zone=with_zone)
+    def local(at: datetime | None, with_zone: bool = True, seconds: bool = False) -> str:
+        return timefmt.local(at, _zone(), with_zone=with_zone, seconds=seconds)
 
     @app.template_filter("local_input")
     def local_input(at: datetime | None) -> str:

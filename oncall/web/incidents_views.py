@@ -1,4 +1,6 @@
-"""Incident pages: the list, one incident with its timeline, and the acknowledge / resolve buttons."""
+"""Incident pages: the list, one incident with its timeline and notifications, and its actions (acknowledge,
+resolve, escalate now, add a note, hand to a person, change severity), each the API's service call with the
+API's schema."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -6,11 +8,13 @@ from sqlalchemy import select
 
 from oncall.clock import utcnow
 from oncall.db import get_session
+from oncall.errors import Forbidden, NotFound, OncallError
 from oncall.incidents import service as incidents
+from oncall.incidents.schemas import IncidentUpdateSchema, NoteSchema, ReassignSchema
 from oncall.people.models import Team, User
-from oncall.web import permissions
+from oncall.web import forms, permissions
 from oncall.web.session import login_required, safe_next, web_user
-from oncall.web.views import bp, parse_id
+from oncall.web.views import bp, parse_id, status_of
 
 STATUSES = ("open", "triggered", "acknowledged", "resolved", "all")
 
@@ -28,43 +32,112 @@ def incidents_list():
                            team_names={t.id: t.name for t in teams}, now=utcnow())
 
 
+def _page_context(incident_id: int, **extra) -> dict:
+    session = get_session()
+    incident = incidents.get_incident(session, incident_id)
+    events = sorted(incident.events, key=lambda e: (e.at, e.id))
+    notifications = incidents.notifications_of(session, incident.id)
+    team = session.get(Team, incident.team_id)
+    members = sorted((m.user for m in team.members), key=lambda u: u.name.lower())
+    people = {e.user_id for e in events} | {n.user_id for n in notifications} | {
+        incident.acknowledged_by_id, incident.resolved_by_id}
+    people.discard(None)
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(people))).all()) if people else {}
+    return {"incident": incident, "events": events, "notifications": notifications, "names": names, "team": team,
+            "members": members, "now": utcnow(), "may_act": permissions.is_member(web_user(), incident.team_id),
+            "errors": {}, "form": {}} | extra
+
 
 @bp.get("/incidents/<int:incident_id>")
 @login_required
 def incident(incident_id: int):
-    session = get_session()
-    incident = incidents.get_incident(session, incident_id)
-    events = sorted(incident.events, key=lambda e: (e.at, e.id))
-    people = {e.user_id for e in events} | {incident.acknowledged_by_id, incident.resolved_by_id}
-    people.discard(None)
-    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(people))).all()) if people else {}
-    return render_template("incidents/show.html", incident=incident, events=events, names=names,
-                           team=session.get(Team, incident.team_id), now=utcnow(),
-                           may_act=permissions.is_member(web_user(), incident.team_id))
+    return render_template("incidents/show.html", **_page_context(incident_id))
 
 
-def _act(incident_id: int, action) -> object:
+def _act(incident_id: int, action, flash_message: str, **args):
+    """Run one incident action for the signed-in team member; a refused input re-renders the page with the
+    message (and the status the API would answer), changing nothing."""
     session = get_session()
     incident = incidents.get_incident(session, incident_id)
     permissions.require_team_member(web_user(), incident.team_id)
-    action(session, incident, user_id=web_user().id, via="web", now=utcnow())
+    try:
+        action(session, incident, user_id=web_user().id, via="web", now=utcnow(), **args)
+    except (Forbidden, NotFound):
+        raise
+    except OncallError as exc:
+        session.rollback()
+        return render_template("incidents/show.html", **_page_context(
+            incident_id, errors=exc.fields or {"_": [str(exc)]}, message=str(exc),
+            form=request.form.to_dict())), status_of(exc)
     session.commit()
+    from oncall import worker
+
+    worker.nudge()  # pages just written go out at once when the worker runs in this process
+    flash(flash_message)
     # The dashboard's Acknowledge button comes back to the dashboard.
     target = safe_next(request.form.get("next")) if request.form.get("next") else None
     return redirect(target or url_for("web.incident", incident_id=incident_id), 303)
 
 
+def _load(incident_id: int, schema, data: dict, *, names: dict | None = None) -> dict | object:
+    try:
+        return forms.load(schema, data, names=names)
+    except OncallError as exc:
+        get_session().rollback()
+        return render_template("incidents/show.html", **_page_context(
+            incident_id, errors=exc.fields or {"_": [str(exc)]}, message=str(exc),
+            form=request.form.to_dict())), status_of(exc)
+
+
 @bp.post("/incidents/<int:incident_id>/acknowledge")
 @login_required
 def acknowledge_incident(incident_id: int):
-    response = _act(incident_id, incidents.acknowledge)
-    flash("Incident acknowledged; escalation stopped.")
-    return response
+    return _act(incident_id, incidents.acknowledge, "Incident acknowledged; escalation stopped.")
 
 
 @bp.post("/incidents/<int:incident_id>/resolve")
 @login_required
 def resolve_incident(incident_id: int):
-    response = _act(incident_id, incidents.resolve)
-    flash("Incident resolved.")
-    return response
+    return _act(incident_id, incidents.resolve, "Incident resolved.")
+
+
+@bp.post("/incidents/<int:incident_id>/escalate")
+@login_required
+def escalate_incident(incident_id: int):
+    return _act(incident_id, incidents.escalate, "Escalated: the next step is being paged now.")
+
+
+def _member_check(incident_id: int) -> None:
+    # Membership before validation, so an outsider learns nothing from the form's messages.
+    permissions.require_team_member(web_user(), incidents.get_incident(get_session(), incident_id).team_id)
+
+
+@bp.post("/incidents/<int:incident_id>/notes")
+@login_required
+def add_incident_note(incident_id: int):
+    _member_check(incident_id)
+    data = _load(incident_id, NoteSchema(), {"text": (request.form.get("text") or "").strip()})
+    if not isinstance(data, dict):
+        return data
+    return _act(incident_id, incidents.add_note, "Note added.", text=data["text"])
+
+
+@bp.post("/incidents/<int:incident_id>/reassign")
+@login_required
+def reassign_incident(incident_id: int):
+    _member_check(incident_id)
+    data = _load(incident_id, ReassignSchema(), {"user_id": forms.integer(request.form.get("user_id"))})
+    if not isinstance(data, dict):
+        return data
+    return _act(incident_id, incidents.reassign, "Handed over: they are being paged now.", to_user_id=data["user_id"])
+
+
+@bp.post("/incidents/<int:incident_id>/severity")
+@login_required
+def change_incident_severity(incident_id: int):
+    _member_check(incident_id)
+    data = _load(incident_id, IncidentUpdateSchema(), {"severity": request.form.get("severity")})
+    if not isinstance(data, dict):
+        return data
+    return _act(incident_id, incidents.change_severity, f"Severity is now {data['severity']}.",
+                severity=data["severity"])

@@ -10,12 +10,12 @@ from oncall.schedules.timeline import resolve_local
 __all__ = ["format_age", "local", "local_input", "parse_local", "parse_date"]
 
 
-def local(at: datetime | None, tz_name: str, *, with_zone: bool = True) -> str:
-    """'Wed Mar 4 09:00 EST'."""
+def local(at: datetime | None, tz_name: str, *, with_zone: bool = True, seconds: bool = False) -> str:
+    """'Wed Mar 4 09:00 EST' ('Wed Mar 4 09:00:07 EST' with seconds)."""
     if at is None:
         return ""
     value = at.astimezone(ZoneInfo(tz_name))
-    text = f"{value:%a %b} {value.day} {value:%H:%M}"
+    text = f"{value:%a %b} {value.day} {value:%H:%M:%S}" if seconds else f"{value:%a %b} {value.day} {value:%H:%M}"
     return f"{text} {value:%Z}" if with_zone else text
 
 

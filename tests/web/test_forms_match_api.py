@@ -11,7 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from oncall.clock import utcnow
 from oncall.handoffs.models import Handoff, WatchItem
+from oncall.incidents import service as incident_service
+from oncall.incidents.models import Incident, TimelineEvent
+from oncall.paging.models import Notification
 from oncall.people.models import TeamMember, User
 from oncall.people.tokens import create_api_token
 from oncall.schedules.models import Override, Rotation, RotationParticipant, RotationVersion, TimeOff
@@ -22,7 +26,8 @@ from tests.handoffs.test_handoffs_api import expected_change
 # API counterpart (its limits are the sign-in throttle's).
 NO_INPUT = {
     "web.sign_out", "web.delete_override", "web.create_calendar_feed", "web.create_other_calendar_feed",
-    "web.delete_time_off", "web.acknowledge_incident", "web.resolve_incident", "handoffs_web.acknowledge",
+    "web.delete_time_off", "web.acknowledge_incident", "web.resolve_incident", "web.escalate_incident",
+    "handoffs_web.acknowledge",
     "handoffs_web.close_watch_item",
 }
 NOT_AN_API_FORM = {"web.sign_in"}
@@ -32,9 +37,11 @@ def snapshot(session) -> tuple:
     """What any of these forms could change."""
     session.expire_all()
     counts = tuple(session.scalar(select(func.count()).select_from(model)) for model in (
-        Override, TimeOff, RotationVersion, RotationParticipant, WatchItem, Handoff, TeamMember, User))
+        Override, TimeOff, RotationVersion, RotationParticipant, WatchItem, Handoff, TeamMember, User, TimelineEvent,
+        Notification))
     rotations = tuple(session.execute(select(Rotation.id, Rotation.name, Rotation.revision).order_by(Rotation.id)))
-    return counts, rotations
+    incidents = tuple(session.execute(select(Incident.id, Incident.severity, Incident.status).order_by(Incident.id)))
+    return counts, rotations, incidents
 
 
 def local(at: datetime, zone: str = "UTC") -> str:
@@ -106,7 +113,37 @@ FORMS = {
         lambda s: {"text": "Deploy on Friday", "due_on": "2030-01-04"},
         lambda s: {"text": "Deploy on Friday", "due_on": "2030-01-04"},
     ),
+    "incident_note": Form(
+        "web.add_incident_note", "carol",
+        lambda s: f"/incidents/{s.incident_id}/notes",
+        lambda s: ("post", f"/api/v1/incidents/{s.incident_id}/notes"),
+        lambda s: {"text": "Rolled back"},
+        lambda s: {"text": "Rolled back"},
+    ),
+    "incident_reassign": Form(
+        "web.reassign_incident", "bob",
+        lambda s: f"/incidents/{s.incident_id}/reassign",
+        lambda s: ("post", f"/api/v1/incidents/{s.incident_id}/reassign"),
+        lambda s: {"user_id": str(s.carol.id)},
+        lambda s: {"user_id": s.carol.id},
+    ),
+    "incident_severity": Form(
+        "web.change_incident_severity", "bob",
+        lambda s: f"/incidents/{s.incident_id}/severity",
+        lambda s: ("patch", f"/api/v1/incidents/{s.incident_id}"),
+        lambda s: {"severity": "SEV1"},
+        lambda s: {"severity": "SEV1"},
+    ),
 }
+
+
+@pytest.fixture(autouse=True)
+def _an_incident(scenario, session):
+    """The incident forms act on (SEV3, so SEV1 is a change)."""
+    incident, _ = incident_service.create_incident(session, team_id=scenario.team_id, severity="SEV3",
+                                                   title="Search slow", now=utcnow())
+    session.commit()
+    scenario.incident_id = incident.id
 
 
 @dataclass
@@ -195,6 +232,17 @@ def _cases() -> list[Case]:
         Case("watch_item", "blank text", *_same("text", "   ")),
         Case("watch_item", "text too long", *_same("text", "t" * 501)),
         Case("watch_item", "due date that is no date", *_same("due_on", "2030-13-01")),
+        Case("incident_note", "blank", *_same("text", "")),
+        Case("incident_note", "too long", *_same("text", "n" * 5001)),
+        Case("incident_reassign", "not a number", *_same("user_id", "carol")),
+        Case("incident_reassign", "unknown person", lambda s, f: f | {"user_id": "999999"},
+             lambda s, b: b | {"user_id": 999999}),
+        Case("incident_reassign", "id beyond 32 bits", lambda s, f: f | {"user_id": str(2**31)},
+             lambda s, b: b | {"user_id": 2**31}),
+        Case("incident_reassign", "someone outside the team", lambda s, f: f | {"user_id": str(s.outsider.id)},
+             lambda s, b: b | {"user_id": s.outsider.id}),
+        Case("incident_severity", "SEV5", *_same("severity", "SEV5")),
+        Case("incident_severity", "blank", lambda s, f: f | {"severity": ""}, lambda s, b: b | {"severity": ""}),
     ]
     return cases
 
