@@ -62,6 +62,7 @@ class MyShift:
     start: datetime
     until: datetime
     now: bool
+    open_ended: bool = False  # `until` is only where the dashboard stops looking
 
 
 @dataclass
@@ -96,15 +97,17 @@ def _until(shifts: list[timeline.Shift], i: int, user_id: int) -> datetime:
 
 
 def my_shifts(rows: list[RotationRow], shifts: dict[int, list[timeline.Shift]], user_id: int,
-              now: datetime) -> list[MyShift]:
-    """Where the reader is on call now (each rotation), else the first coming stretch of theirs (pure)."""
+              now: datetime, horizon_end: datetime) -> list[MyShift]:
+    """Where the reader is on call now (each rotation), else the first coming stretch of theirs (pure).
+    `shifts` reach `horizon_end`; a stretch running to it is open-ended."""
     current, coming = [], []
     for row in rows:
         pieces = shifts[row.rotation.id]
         for i, s in enumerate(pieces):
             if s.user_id != user_id or s.end_at <= now:
                 continue
-            entry = MyShift(row.rotation, s.start_at, _until(pieces, i, user_id), s.start_at <= now)
+            until = _until(pieces, i, user_id)
+            entry = MyShift(row.rotation, s.start_at, until, s.start_at <= now, until >= horizon_end)
             (current if entry.now else coming).append(entry)
             break
     return current or sorted(coming, key=lambda m: m.start)[:1]
@@ -161,7 +164,7 @@ def load(session: Session, *, user: User, now: datetime, team_filter: int | None
         people.update(row.paged_ids)
 
     all_rows = [row for tid in team_ids for row in rows_by_team[tid]]
-    mine = my_shifts([r for r in all_rows if r.rotation.team_id in member_of], shifts, user.id, now)
+    mine = my_shifts([r for r in all_rows if r.rotation.team_id in member_of], shifts, user.id, now, now + NEXT_HORIZON)
     owed = [r for r in all_rows if r.handoff.get("pending_is_mine") or r.handoff.get("draft_is_mine")]
 
     blocks = [TeamBlock(t, t.id in member_of, rows_by_team[t.id]) for t in shown]
