@@ -19,6 +19,11 @@ def init_app(app: Flask) -> None:
     def local(at: datetime | None, with_zone: bool = True, seconds: bool = False) -> str:
         return timefmt.local(at, _zone(), with_zone=with_zone, seconds=seconds)
 
+    @app.template_filter("clock")
+    def clock(at: datetime | None, zone: str | None = None) -> str:
+        """'09:00' in `zone` (default the reader's)."""
+        return "" if at is None else timefmt.local_input(at, zone or _zone())[-5:]
+
     @app.template_filter("local_input")
     def local_input(at: datetime | None) -> str:
         return "" if at is None else timefmt.local_input(at, _zone())
@@ -39,7 +44,10 @@ def init_app(app: Flask) -> None:
     def explain(shift, names: dict, reasons: dict | None = None) -> str:
         return "" if shift is None else shiftview.explain(shift, names, reasons)
 
+    def page_names(names: dict, user_id: int | None) -> str:
+        return "nobody" if user_id is None else names.get(user_id, f"user {user_id}")
+
     @app.context_processor
     def _globals():
         return {"me": signed_in_user(), "is_member": permissions.is_member, "is_team_admin": permissions.is_team_admin,
-                "reader_zone": _zone()}
+                "reader_zone": _zone(), "page_names": page_names}

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncall.people.models import Team, User
-from oncall.schedules import service as schedules, timeline
+from oncall.schedules import calendar, service as schedules, timeline
 from oncall.schedules.models import Override, Rotation, TimeOff
 
 _TICK = timedelta(microseconds=1)
@@ -98,3 +99,51 @@ def time_off_page(session: Session, *, user: User, now: datetime) -> tuple[list[
                     coverage.append(Coverage(rotation, piece))
         rows.append(TimeOffRow(entry, coverage))
     return rows, user_names(session, people)
+
+
+@dataclass
+class CalendarLane:
+    rotation: Rotation
+    weeks: list[calendar.Week]
+
+
+@dataclass
+class CalendarView:
+    """Week or month grid of some rotations' final shifts in one zone."""
+    view: str  # "week" | "month"
+    anchor: date  # a day of the week or month shown
+    zone: str
+    firsts: list[date]  # each row's Monday
+    lanes: list[CalendarLane]
+    names: dict[int, str]
+    reasons: dict[int, str | None]
+
+    @property
+    def previous(self) -> date:
+        if self.view == "week":
+            return self.anchor - timedelta(weeks=1)
+        return (self.anchor.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+    @property
+    def next(self) -> date:
+        if self.view == "week":
+            return self.anchor + timedelta(weeks=1)
+        return (self.anchor.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def calendar_view(session: Session, rotations: list[Rotation], *, view: str, anchor: date, zone: str) -> CalendarView:
+    """The grid for `rotations` (already loaded): two queries for their overrides and time off, one for names,
+    one for override reasons, whatever their number."""
+    tz = ZoneInfo(zone)
+    firsts = [calendar.week_start(anchor)] if view == "week" else calendar.month_first_days(anchor.year, anchor.month)
+    lo, hi = calendar.window(firsts, tz)
+    plans = schedules.load_schedules(session, rotations, lo, hi)
+    lanes, people, override_ids = [], set(), set()
+    for rotation in rotations:
+        shifts = timeline.shifts_between(plans[rotation.id], lo, hi)
+        lanes.append(CalendarLane(rotation, calendar.grid(shifts, firsts, tz)))
+        for s in shifts:
+            people.update({s.user_id, s.covering_for})
+            override_ids.add(s.override_id)
+    return CalendarView(view, anchor, zone, firsts, lanes, user_names(session, people),
+                        override_reasons(session, override_ids))

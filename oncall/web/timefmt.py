@@ -43,6 +43,10 @@ def parse_date(value: str) -> date | None:
     return date.fromisoformat(value.strip())
 
 
+def local_date(at: datetime, tz_name: str) -> date:
+    return at.astimezone(ZoneInfo(tz_name)).date()
+
+
 def until(at: datetime, now: datetime) -> str:
     """'in 3h 12m' / '5m ago'."""
     delta = at - now

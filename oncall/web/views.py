@@ -104,7 +104,10 @@ def _rotation_context(rotation_id: int, **extra):
     weeks = request.args.get("weeks", default=4, type=int)
     weeks = min(max(weeks or 4, 1), 12)
     page = overview.rotation_page(get_session(), rotation_id=rotation_id, now=utcnow(), weeks=weeks)
-    return {"page": page, "weeks": weeks, "errors": {}, "form": {}} | extra
+    from oncall.web.calendar_views import calendar_context  # it adds its routes to this module's blueprint
+
+    grid = calendar_context([page.rotation], page.rotation.current.time_zone, "web.rotation", rotation_id=rotation_id)
+    return {"page": page, "weeks": weeks, "errors": {}, "form": {}} | grid | extra
 
 
 @bp.get("/rotations/<int:rotation_id>")

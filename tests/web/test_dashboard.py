@@ -146,10 +146,12 @@ def test_live_part_refreshes_and_works_without_javascript(clock, session, make_p
 
 def _count_queries(app, fn) -> int:
     count = 0
+    _count_queries.last = []
 
-    def counter(*_args, **_kw):
+    def counter(_conn, _cursor, statement, *_args):
         nonlocal count
         count += 1
+        _count_queries.last.append(statement)
 
     engine = get_engine(app)
     event.listen(engine, "before_cursor_execute", counter)
