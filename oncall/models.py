@@ -1,6 +1,8 @@
 """Imports every domain's models so Base.metadata knows all tables (Alembic, tests)."""
 from oncall.people.models import ApiToken, Team, TeamMember, User  # noqa: F401
-from oncall.schedules.models import Override, Rotation, RotationParticipant, RotationVersion, TimeOff  # noqa: F401
+from oncall.schedules.models import (  # noqa: F401
+    Override, Rotation, RotationParticipant, RotationVersion, SwapRequest, TimeOff,
+)
 from oncall.feeds.models import CalendarFeed  # noqa: F401
 from oncall.escalation.models import EscalationPolicy  # noqa: F401
 from oncall.incidents.models import Incident, Integration, TimelineEvent  # noqa: F401

@@ -69,6 +69,17 @@ NOTEWORTHY = {"sent", "delivered", "undelivered", "failed", "read", "in-progress
 Clock = Callable[[Session], datetime]
 
 
+def queue_message(session: Session, *, user: User, body: str, now: datetime) -> Notification | None:
+    """Queue a text for a person (not an incident page): it goes out in their SMS window like handoff
+    reminders. None when they cannot get one (no phone, or texted STOP)."""
+    if not user.phone or user.sms_opted_out:
+        return None
+    message = Notification(incident_id=None, step=0, round=0, user_id=user.id, channel=SMS, state=PENDING,
+                           next_attempt_at=now, created_at=now, to=user.phone, body=body)
+    session.add(message)
+    return message
+
+
 def backoff(attempts: int) -> timedelta:
     """Wait before attempt `attempts + 1`: 2 s, 4 s, 8 s ... capped at two minutes."""
     return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)

@@ -117,3 +117,30 @@ class TimeOff(Base):
 
     def to_plain(self) -> timeline.TimeOff:
         return timeline.TimeOff(user_id=self.user_id, start_at=self.start_at, end_at=self.end_at, id=self.id)
+
+
+class SwapRequest(Base):
+    """Someone on call asks a teammate (or anyone in the team) to take [start_at, end_at) of a rotation.
+    Accepting creates the override; an open request expires when its time starts (`state_at`)."""
+
+    __tablename__ = "swap_requests"
+    __table_args__ = (Index("ix_swap_requests_team_state", "team_id", "state"),
+                      Index("ix_swap_requests_to_user_state", "to_user_id", "state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rotation_id: Mapped[int] = mapped_column(ForeignKey("rotations.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))  # None: the team
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | accepted | declined
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("overrides.id", ondelete="SET NULL"))
+
+    def state_at(self, now: datetime) -> str:
+        """The state as people see it: an open request whose time has started has expired."""
+        return "expired" if self.state == "open" and self.start_at <= now else self.state

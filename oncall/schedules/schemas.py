@@ -173,3 +173,44 @@ class OverrideSchema(_IntervalSchema):
 
 class TimeOffSchema(_IntervalSchema):
     user_id = fields.Integer(dump_only=True)
+
+
+class SwapRequestCreateSchema(Schema):
+    start = UTCDateTime(required=True, attribute="start_at", data_key="start")
+    end = UTCDateTime(required=True, attribute="end_at", data_key="end")
+    to_user_id = Id(load_default=None, allow_none=True,
+                    metadata={"description": "The teammate asked; omit (or null) to ask the whole team."})
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _ordered(self, data, **_):
+        start, end = data.get("start_at"), data.get("end_at")
+        if start is not None and end is not None:
+            if end <= start:
+                raise ValidationError({"end": ["Must be after start."]})
+            if end - start > MAX_WINDOW:
+                raise ValidationError({"end": [f"At most {MAX_WINDOW.days} days long."]})
+
+
+class SwapRequestSchema(Schema):
+    id = fields.Integer()
+    rotation_id = fields.Integer()
+    team_id = fields.Integer()
+    requester_id = fields.Integer()
+    to_user_id = fields.Integer(allow_none=True)
+    start = UTCDateTime(attribute="start_at")
+    end = UTCDateTime(attribute="end_at")
+    reason = fields.String(allow_none=True)
+    state = fields.String(metadata={"description": "open, accepted, declined, or expired (open past its start)"})
+    created_at = UTCDateTime()
+    decided_at = UTCDateTime(allow_none=True)
+    decided_by_id = fields.Integer(allow_none=True)
+    override_id = fields.Integer(allow_none=True)
+
+
+class SwapRequestListSchema(Schema):
+    swap_requests = fields.List(fields.Nested(SwapRequestSchema))
+
+
+class SwapRequestQuerySchema(Schema):
+    state = fields.String(load_default=None, validate=validate.OneOf(["open", "accepted", "declined", "expired", "all"]))

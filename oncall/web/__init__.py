@@ -44,7 +44,7 @@ def init_app(app: Flask) -> None:
                                message="This form is too old or was not sent from this site. "
                                        "Go back, reload the page and try again.", detail=error.description), 400
 
-    from oncall.web import calendar_views, dashboard_views, filters, incidents_views  # noqa: F401  (add their pages to the blueprint)
+    from oncall.web import calendar_views, dashboard_views, filters, incidents_views, swap_views  # noqa: F401  (add their pages to the blueprint)
     from oncall.web.cli import user_group
     from oncall.web.views import bp as web_bp
 

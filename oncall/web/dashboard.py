@@ -15,8 +15,8 @@ from oncall.incidents.models import RESOLVED, Incident
 from oncall.incidents.triage import triage
 from oncall.paging.models import Notification
 from oncall.people.models import Team, User
-from oncall.schedules import coverage, service as schedules, timeline
-from oncall.schedules.models import Override, Rotation
+from oncall.schedules import coverage, service as schedules, swaps, timeline
+from oncall.schedules.models import Override, Rotation, SwapRequest
 from oncall.web.shiftview import now_and_next
 
 # How far the dashboard looks for the next person: a few weeks covers weekly rotations of two people.
@@ -76,6 +76,8 @@ class Dashboard:
     reasons: dict[int, str | None]
     teams: list[Team]  # what the filter offers (site admins: every team)
     team_filter: int | None
+    swap_requests: list[SwapRequest]  # open ones the reader may answer or is waiting on
+    rotation_names: dict[int, str]
 
     @property
     def names(self) -> dict[int, str]:
@@ -121,7 +123,9 @@ def load(session: Session, *, user: User, now: datetime, team_filter: int | None
     team_ids = [t.id for t in shown]
     teams_by_id = {t.id: t for t in shown}
 
-    rotations = [r for r in schedules.list_rotations(session) if r.team_id in teams_by_id]
+    every_rotation = schedules.list_rotations(session)
+    rotation_names = {r.id: r.name for r in every_rotation}
+    rotations = [r for r in every_rotation if r.team_id in teams_by_id]
     lo = now - LATE_WINDOW
     plans = schedules.load_schedules(session, rotations, lo, now + NEXT_HORIZON)
     status = handoffs.dashboard_status(session, rotations, plans, user=user, now=now)
@@ -163,6 +167,10 @@ def load(session: Session, *, user: User, now: datetime, team_filter: int | None
         people.add(row.holder_id)
         people.update(row.paged_ids)
 
+    swap_requests = swaps.open_for(session, user=user, team_ids=member_of, now=now)
+    for swap in swap_requests:
+        people.update({swap.requester_id, swap.to_user_id})
+
     all_rows = [row for tid in team_ids for row in rows_by_team[tid]]
     mine = my_shifts([r for r in all_rows if r.rotation.team_id in member_of], shifts, user.id, now, now + NEXT_HORIZON)
     owed = [r for r in all_rows if r.handoff.get("pending_is_mine") or r.handoff.get("draft_is_mine")]
@@ -170,7 +178,7 @@ def load(session: Session, *, user: User, now: datetime, team_filter: int | None
     blocks = [TeamBlock(t, t.id in member_of, rows_by_team[t.id]) for t in shown]
     blocks.sort(key=lambda b: (not b.mine, b.team.name.lower()))
     return Dashboard(now, incident_rows, blocks, mine, owed, _people(session, people),
-                     _reasons(session, override_ids), offered, team_filter)
+                     _reasons(session, override_ids), offered, team_filter, swap_requests, rotation_names)
 
 
 def _people(session: Session, ids: set) -> dict[int, Person]:

@@ -147,3 +147,31 @@ def calendar_view(session: Session, rotations: list[Rotation], *, view: str, anc
             override_ids.add(s.override_id)
     return CalendarView(view, anchor, zone, firsts, lanes, user_names(session, people),
                         override_reasons(session, override_ids))
+
+
+@dataclass
+class ShiftPage:
+    rotation: Rotation
+    team: Team
+    start_at: datetime
+    end_at: datetime
+    pieces: list[timeline.Shift]  # who is on call in [start_at, end_at), overrides and PTO applied
+    names: dict[int, str]
+    reasons: dict[int, str | None]
+    members: list[User]
+
+    @property
+    def holders(self) -> set[int | None]:
+        return {p.user_id for p in self.pieces}
+
+
+def shift_page(session: Session, rotation: Rotation, start_at: datetime, end_at: datetime) -> ShiftPage:
+    if end_at - start_at > timeline.MAX_WINDOW:
+        end_at = start_at + timeline.MAX_WINDOW
+    team = session.get(Team, rotation.team_id)
+    schedule = schedules.load_schedules(session, [rotation], start_at, end_at)[rotation.id]
+    pieces = timeline.shifts_between(schedule, start_at, end_at)
+    members = sorted((m.user for m in team.members), key=lambda u: u.name.lower())
+    ids = {p.user_id for p in pieces} | {p.covering_for for p in pieces}
+    return ShiftPage(rotation, team, start_at, end_at, pieces, user_names(session, ids),
+                     override_reasons(session, {p.override_id for p in pieces}), members)

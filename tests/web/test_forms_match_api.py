@@ -18,7 +18,7 @@ from oncall.incidents.models import Incident, TimelineEvent
 from oncall.paging.models import Notification
 from oncall.people.models import TeamMember, User
 from oncall.people.tokens import create_api_token
-from oncall.schedules.models import Override, Rotation, RotationParticipant, RotationVersion, TimeOff
+from oncall.schedules.models import Override, Rotation, RotationParticipant, RotationVersion, SwapRequest, TimeOff
 from tests.conftest import ApiClient
 from tests.handoffs.test_handoffs_api import expected_change
 
@@ -27,6 +27,7 @@ from tests.handoffs.test_handoffs_api import expected_change
 NO_INPUT = {
     "web.sign_out", "web.delete_override", "web.create_calendar_feed", "web.create_other_calendar_feed",
     "web.delete_time_off", "web.acknowledge_incident", "web.resolve_incident", "web.escalate_incident",
+    "web.answer_swap",
     "handoffs_web.acknowledge",
     "handoffs_web.close_watch_item",
 }
@@ -38,7 +39,7 @@ def snapshot(session) -> tuple:
     session.expire_all()
     counts = tuple(session.scalar(select(func.count()).select_from(model)) for model in (
         Override, TimeOff, RotationVersion, RotationParticipant, WatchItem, Handoff, TeamMember, User, TimelineEvent,
-        Notification))
+        Notification, SwapRequest))
     rotations = tuple(session.execute(select(Rotation.id, Rotation.name, Rotation.revision).order_by(Rotation.id)))
     incidents = tuple(session.execute(select(Incident.id, Incident.severity, Incident.status).order_by(Incident.id)))
     return counts, rotations, incidents
@@ -112,6 +113,23 @@ FORMS = {
         lambda s: ("post", f"/api/v1/teams/{s.team_id}/watch-items"),
         lambda s: {"text": "Deploy on Friday", "due_on": "2030-01-04"},
         lambda s: {"text": "Deploy on Friday", "due_on": "2030-01-04"},
+    ),
+    "take_shift": Form(
+        "web.take_shift", "bob",
+        lambda s: f"/rotations/{s.rotation_id}/take",
+        lambda s: ("post", f"/api/v1/rotations/{s.rotation_id}/overrides"),
+        lambda s: {"start": _soon(s).isoformat(), "end": (_soon(s) + timedelta(hours=4)).isoformat(), "reason": "mine"},
+        lambda s: {"user_id": s.bob.id, "start": _soon(s).isoformat(),
+                   "end": (_soon(s) + timedelta(hours=4)).isoformat(), "reason": "mine"},
+    ),
+    "ask_swap": Form(
+        "web.ask_swap", "alice",  # a team admin may ask for any time
+        lambda s: f"/rotations/{s.rotation_id}/swap-requests",
+        lambda s: ("post", f"/api/v1/rotations/{s.rotation_id}/swap-requests"),
+        lambda s: {"start": _soon(s).isoformat(), "end": (_soon(s) + timedelta(hours=4)).isoformat(),
+                   "to_user_id": str(s.carol.id), "reason": "wedding"},
+        lambda s: {"start": _soon(s).isoformat(), "end": (_soon(s) + timedelta(hours=4)).isoformat(),
+                   "to_user_id": s.carol.id, "reason": "wedding"},
     ),
     "incident_note": Form(
         "web.add_incident_note", "carol",
@@ -232,6 +250,19 @@ def _cases() -> list[Case]:
         Case("watch_item", "blank text", *_same("text", "   ")),
         Case("watch_item", "text too long", *_same("text", "t" * 501)),
         Case("watch_item", "due date that is no date", *_same("due_on", "2030-13-01")),
+        Case("take_shift", "end before start", lambda s, f: f | {"end": (_soon(s) - timedelta(hours=1)).isoformat()},
+             lambda s, b: b | {"end": (_soon(s) - timedelta(hours=1)).isoformat()}),
+        Case("take_shift", "no offset", *_same("start", "2030-01-01T09:00:00")),
+        Case("take_shift", "reason too long", *_same("reason", "x" * 2001)),
+        Case("ask_swap", "end before start", lambda s, f: f | {"end": (_soon(s) - timedelta(hours=1)).isoformat()},
+             lambda s, b: b | {"end": (_soon(s) - timedelta(hours=1)).isoformat()}),
+        Case("ask_swap", "in the past", lambda s, f: f | {"start": (s.now - timedelta(days=1)).isoformat()},
+             lambda s, b: b | {"start": (s.now - timedelta(days=1)).isoformat()}),
+        Case("ask_swap", "someone outside the team", lambda s, f: f | {"to_user_id": str(s.outsider.id)},
+             lambda s, b: b | {"to_user_id": s.outsider.id}),
+        Case("ask_swap", "not a number", *_same("to_user_id", "carol")),
+        Case("ask_swap", "no start", lambda s, f: {k: v for k, v in f.items() if k != "start"},
+             lambda s, b: {k: v for k, v in b.items() if k != "start"}),
         Case("incident_note", "blank", *_same("text", "")),
         Case("incident_note", "too long", *_same("text", "n" * 5001)),
         Case("incident_reassign", "not a number", *_same("user_id", "carol")),
