@@ -7,14 +7,14 @@ import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oncall.errors import Conflict, Invalid, NotFound
 from oncall.escalation import engine, policy as rules
 from oncall.escalation import service as escalation
-from oncall.incidents import events
+from oncall.incidents import events, triage
 from oncall.incidents.models import ACKNOWLEDGED, RESOLVED, TRIGGERED, VIAS, Incident, Integration
 from oncall.paging.models import CANCELLED, PENDING, SMS, VOICE, Notification
 from oncall.people.models import Team, TeamMember, User
@@ -61,6 +61,31 @@ def list_incidents(session: Session, *, team_id: int | None = None, status: str 
     if before_id is not None:
         query = query.where(Incident.id < before_id)
     return list(session.scalars(query.order_by(Incident.id.desc()).limit(limit)))
+
+
+def search_incidents(session: Session, *, team_id: int | None = None, status: str | None = "open",
+                     severity: str | None = None, text: str | None = None, page: int = 1,
+                     per_page: int = 50) -> tuple[list[Incident], bool]:
+    """The responder's list: status (triggered, acknowledged, resolved), then severity, then oldest first
+    (incidents.triage's order, in SQL), filtered, titles containing `text` (any case). Returns one page and
+    whether another follows."""
+    query = select(Incident)
+    if team_id is not None:
+        query = query.where(Incident.team_id == team_id)
+    if status == "open":
+        query = query.where(Incident.status != RESOLVED)
+    elif status is not None:
+        query = query.where(Incident.status == status)
+    if severity is not None:
+        query = query.where(Incident.severity == severity)
+    if text:
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(func.lower(Incident.title).like(pattern, escape="\\"))
+    status_rank = case(triage.STATUS_RANK, value=Incident.status, else_=9)
+    severity_rank = case(triage.SEVERITY_RANK, value=Incident.severity, else_=9)
+    rows = list(session.scalars(query.order_by(status_rank, severity_rank, Incident.created_at, Incident.id)
+                                .offset((page - 1) * per_page).limit(per_page + 1)))
+    return rows[:per_page], len(rows) > per_page
 
 
 def notifications_of(session: Session, incident_id: int) -> list[Notification]:

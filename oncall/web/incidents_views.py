@@ -10,7 +10,8 @@ from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.errors import Forbidden, NotFound, OncallError
 from oncall.incidents import service as incidents
-from oncall.incidents.schemas import IncidentUpdateSchema, NoteSchema, ReassignSchema
+from oncall.escalation.policy import SEVERITIES
+from oncall.incidents.schemas import IncidentCreateSchema, IncidentUpdateSchema, NoteSchema, ReassignSchema
 from oncall.people.models import Team, User
 from oncall.web import forms, permissions
 from oncall.web.session import login_required, safe_next, web_user
@@ -19,17 +20,68 @@ from oncall.web.views import bp, parse_id, status_of
 STATUSES = ("open", "triggered", "acknowledged", "resolved", "all")
 
 
+MAX_PAGE = 1000
+PER_PAGE = 50
+
+
 @bp.get("/incidents", endpoint="incidents")
 @login_required
 def incidents_list():
+    """Filter by team, severity and status, search titles; most urgent first (status, severity, age)."""
     session = get_session()
     teams = list(session.scalars(select(Team).order_by(Team.name)))
     status = request.args.get("status", "open")
     status = status if status in STATUSES else "open"
+    severity = request.args.get("severity", "")
+    severity = severity if severity in SEVERITIES else None
     team_id = parse_id(request.args.get("team_id"))
-    rows = incidents.list_incidents(session, team_id=team_id, status=None if status == "all" else status, limit=200)
+    text = (request.args.get("q") or "").strip()[:200]
+    page = request.args.get("page", default=1, type=int) or 1
+    page = min(max(page, 1), MAX_PAGE)
+    rows, more = incidents.search_incidents(session, team_id=team_id, status=None if status == "all" else status,
+                                            severity=severity, text=text or None, page=page, per_page=PER_PAGE)
+    args = {"team_id": team_id, "status": status, "severity": severity, "q": text or None}
     return render_template("incidents/list.html", rows=rows, teams=teams, team_id=team_id, status=status,
+                           severity=severity, q=text, page=page, more=more, args=args,
                            team_names={t.id: t.name for t in teams}, now=utcnow())
+
+
+def _declare_context(**extra) -> dict:
+    teams = list(get_session().scalars(select(Team).order_by(Team.name)))
+    mine = permissions.member_team_ids(web_user())
+    return {"teams": teams, "mine": mine, "errors": {}, "form": {}} | extra
+
+
+@bp.route("/incidents/new", methods=["GET", "POST"], endpoint="declare_incident")
+@login_required
+def declare_incident():
+    """Declare an incident for a team (anyone may: it is how they ask the team for help); its policy pages
+    at once, like the API's POST /api/v1/incidents."""
+    if request.method == "GET":
+        return render_template("incidents/new.html", **_declare_context(
+            form={"team_id": request.args.get("team_id", "")}))
+    session = get_session()
+    form = request.form
+    try:
+        data = forms.load(IncidentCreateSchema(), {
+            "team_id": forms.integer(form.get("team_id")), "severity": form.get("severity"),
+            "title": form.get("title", ""), "description": (form.get("description") or "").strip() or None,
+            "links": {"dashboard": (form.get("dashboard") or "").strip() or None,
+                      "runbook": (form.get("runbook") or "").strip() or None,
+                      "chat": (form.get("chat") or "").strip() or None}},
+            names={"links.dashboard": "dashboard", "links.runbook": "runbook", "links.chat": "chat"})
+        incident, _created = incidents.create_incident(session, **data, created_by_id=web_user().id, via="web",
+                                                       now=utcnow())
+    except OncallError as exc:
+        session.rollback()
+        return render_template("incidents/new.html", **_declare_context(
+            errors=exc.fields or {"_": [str(exc)]}, message=str(exc), form=form.to_dict())), status_of(exc)
+    session.commit()
+    from oncall import worker
+
+    worker.nudge()
+    flash("Incident declared: the team's policy is paging now.")
+    return redirect(url_for("web.incident", incident_id=incident.id), 303)
 
 
 def _page_context(incident_id: int, **extra) -> dict:

@@ -39,7 +39,7 @@ def snapshot(session) -> tuple:
     session.expire_all()
     counts = tuple(session.scalar(select(func.count()).select_from(model)) for model in (
         Override, TimeOff, RotationVersion, RotationParticipant, WatchItem, Handoff, TeamMember, User, TimelineEvent,
-        Notification, SwapRequest))
+        Notification, SwapRequest, Incident))
     rotations = tuple(session.execute(select(Rotation.id, Rotation.name, Rotation.revision).order_by(Rotation.id)))
     incidents = tuple(session.execute(select(Incident.id, Incident.severity, Incident.status).order_by(Incident.id)))
     return counts, rotations, incidents
@@ -130,6 +130,15 @@ FORMS = {
                    "to_user_id": str(s.carol.id), "reason": "wedding"},
         lambda s: {"start": _soon(s).isoformat(), "end": (_soon(s) + timedelta(hours=4)).isoformat(),
                    "to_user_id": s.carol.id, "reason": "wedding"},
+    ),
+    "declare_incident": Form(
+        "web.declare_incident", "outsider",  # anyone may ask a team for help
+        lambda s: "/incidents/new",
+        lambda s: ("post", "/api/v1/incidents"),
+        lambda s: {"team_id": str(s.team_id), "severity": "SEV2", "title": "Checkout down", "description": "",
+                   "dashboard": "https://grafana.example.com/d/1", "runbook": "", "chat": "#pay"},
+        lambda s: {"team_id": s.team_id, "severity": "SEV2", "title": "Checkout down",
+                   "links": {"dashboard": "https://grafana.example.com/d/1", "chat": "#pay"}},
     ),
     "incident_note": Form(
         "web.add_incident_note", "carol",
@@ -263,6 +272,16 @@ def _cases() -> list[Case]:
         Case("ask_swap", "not a number", *_same("to_user_id", "carol")),
         Case("ask_swap", "no start", lambda s, f: {k: v for k, v in f.items() if k != "start"},
              lambda s, b: {k: v for k, v in b.items() if k != "start"}),
+        Case("declare_incident", "blank title", *_same("title", "   ")),
+        Case("declare_incident", "title too long", *_same("title", "t" * 501)),
+        Case("declare_incident", "SEV5", *_same("severity", "SEV5")),
+        Case("declare_incident", "unknown team", lambda s, f: f | {"team_id": "999999"},
+             lambda s, b: b | {"team_id": 999999}),
+        Case("declare_incident", "no team", lambda s, f: f | {"team_id": ""}, lambda s, b: b | {"team_id": None}),
+        Case("declare_incident", "a dashboard that is no URL", lambda s, f: f | {"dashboard": "javascript:alert(1)"},
+             lambda s, b: b | {"links": {"dashboard": "javascript:alert(1)"}}),
+        Case("declare_incident", "chat too long", lambda s, f: f | {"chat": "#" + "c" * 200},
+             lambda s, b: b | {"links": {"chat": "#" + "c" * 200}}),
         Case("incident_note", "blank", *_same("text", "")),
         Case("incident_note", "too long", *_same("text", "n" * 5001)),
         Case("incident_reassign", "not a number", *_same("user_id", "carol")),
