@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from hypothesis import given, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from oncall.incidents.triage import SEVERITY_RANK, is_alarming, triage
 
@@ -29,6 +29,8 @@ incident = st.builds(I, id=st.integers(1, 10**6), status=st.sampled_from(["trigg
                      created_at=st.integers(0, 10**6).map(lambda s: T0 - timedelta(seconds=s)))
 
 
+# A loaded machine must not fail these for slowness (as in tests/schedules/test_timeline_properties.py).
+@settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(incident, max_size=30))
 def test_order_invariants(rows):
     ordered = triage(rows)

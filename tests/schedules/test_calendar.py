@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from oncall.schedules.calendar import day_start, local_days, month_first_days, position, week_row, week_start
 from oncall.schedules.timeline import ROTATION, UNCOVERED, Shift
@@ -63,6 +63,8 @@ zones = st.sampled_from(["America/New_York", "Europe/Berlin", "America/Santiago"
                          "Asia/Kolkata", "UTC"]).map(ZoneInfo)
 
 
+# A loaded machine must not fail these for slowness (as in tests/schedules/test_timeline_properties.py).
+@settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(zones, st.dates(date(2025, 1, 1), date(2028, 12, 31)),
        st.lists(st.integers(1, 60 * 40), min_size=1, max_size=30), st.integers(-3000, 3000))
 def test_bars_tile_the_row_in_order_and_midnights_are_whole_days(tz, first, lengths, offset_minutes):

@@ -1,7 +1,7 @@
 """Coverage gaps (pure)."""
 from datetime import datetime, timedelta, timezone
 
-from hypothesis import given, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from oncall.schedules.coverage import gaps
 from oncall.schedules.timeline import OVERRIDE, ROTATION, TIME_OFF, UNCOVERED, Shift
@@ -19,6 +19,8 @@ def test_gaps_are_uncovered_pieces_and_holes_clipped_and_merged():
     assert gaps(shifts, T0, T0 + 2 * H) == []
 
 
+# A loaded machine must not fail these for slowness (as in tests/schedules/test_timeline_properties.py).
+@settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.integers(0, 48), st.integers(1, 12), st.booleans()), max_size=12))
 def test_a_gap_instant_is_exactly_one_nobody_covers(pieces):
     # Pieces laid end to end as final shifts are (timeline output never overlaps).
