@@ -100,10 +100,11 @@ def test_two_acknowledgements_pass_incidents_on_once(committed):
         outgoing, incoming = handoff.outgoing_user_id, handoff.incoming_user_id
         incident, _ = incidents.create_incident(s, team_id=ids["team"], severity="SEV2", title="Held", now=now)
         incidents.acknowledge(s, incident, user_id=outgoing, via="web", now=now)
-        handoff_id, incident_id = handoff.id, incident.id
+        handoff_id, incident_id, change = handoff.id, incident.id, handoff.shift_change_at
 
+    # At the shift change: acknowledged earlier, the incident would pass only then (test_handoffs_api.py).
     def acknowledge(s, _i):
-        return service.acknowledge(s, handoff_id=handoff_id, user=s.get(User, incoming), now=now).state
+        return service.acknowledge(s, handoff_id=handoff_id, user=s.get(User, incoming), now=change).state
 
     assert _race(engine, acknowledge) == ["acknowledged", "acknowledged"]
     with Session(engine) as s:
