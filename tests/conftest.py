@@ -14,7 +14,20 @@ from oncall.people.models import User
 from oncall.people.tokens import create_api_token
 from tests.clock import TestClock
 
-POSTGRES_URL = os.environ.get("ONCALL_TEST_DATABASE_URL")
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist (`-n 2`) each worker process gets a PostgreSQL database of its own, the configured
+    name suffixed with the worker's id (test_gw0, test_gw1), created when missing: the suite drops and
+    recreates a database's schema, and its concurrency tests count rows, so two workers never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _worker_database(os.environ.get("ONCALL_TEST_DATABASE_URL"))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -30,8 +43,21 @@ def reset_database(url: str) -> None:
     """Start from an empty database so the migrations themselves are under test."""
     if url.startswith("sqlite"):
         return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
     from oncall.db import make_engine
 
+    parsed = make_url(url)
+    admin_url = parsed.set(drivername="postgresql+psycopg", database="postgres")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = parsed.database
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
