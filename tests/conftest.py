@@ -69,12 +69,26 @@ def reset_database(url: str) -> None:
 TEST_NOW = datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture()
-def clock():
-    """`oncall.clock.utcnow()` for the test: TEST_NOW, then running at real speed; `clock.set(at)` moves it."""
+@pytest.fixture(autouse=True)
+def _test_clock(request):
+    """Every test runs on a clock of its own: `oncall.clock.utcnow()` (and `database_now`, which yields to it)
+    answers TEST_NOW, then runs on at real speed, so no test depends on the day the suite runs. A test whose
+    other processes (`oncall worker`, gunicorn) read the host's clock is marked `host_clock` and keeps it:
+    .ci/run's shifted-clock pass moves that clock, and README.md says how to replay it."""
+    if request.node.get_closest_marker("host_clock"):
+        yield None
+        return
     test_clock = TestClock(TEST_NOW)
     with oncall_clock.reading(test_clock):
         yield test_clock
+
+
+@pytest.fixture()
+def clock(_test_clock):
+    """The test's clock (see _test_clock): `clock()` is now, `clock.set(at)` and `clock.advance(delta)` move it."""
+    if _test_clock is None:
+        pytest.fail("a host_clock test has no test clock")
+    return _test_clock
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,7 @@ def test_on_postgresql_the_lock_passes_on_when_its_connection_dies(_migrated_app
 
 
 @pytest.mark.slow
+@pytest.mark.host_clock  # the web processes read the host's clock
 def test_of_two_web_processes_exactly_one_runs_the_worker_and_the_other_takes_over(tmp_path):
     """Two `oncall run` processes with RUN_WORKER_IN_WEB on one SQLite database: one runs the jobs; killed, the
     other starts them within a few seconds and pages what is due."""

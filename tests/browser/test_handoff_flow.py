@@ -3,10 +3,13 @@ draft, acknowledge as the incoming on-call, resolve an incident, and check what 
 Screenshots of the dashboard, rotation and handoff pages go to test-artifacts/."""
 import os
 import threading
-from datetime import datetime, time, timedelta, timezone
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.clock import TestClock
+from tests.conftest import TEST_NOW
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -14,6 +17,8 @@ PASSWORD = "correct horse battery"
 
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
+    # The server lives across the module's tests, so its clock does too (set in `server`, not per test).
+    pytest.mark.host_clock,
 ]
 
 
@@ -24,6 +29,7 @@ def server(tmp_path_factory):
     from werkzeug.security import generate_password_hash
     from werkzeug.serving import make_server
 
+    from oncall import clock as oncall_clock
     from oncall import create_app
     from oncall.db import get_engine, get_sessionmaker
     from oncall.handoffs.models import WatchItem
@@ -39,45 +45,56 @@ def server(tmp_path_factory):
     base = f"http://127.0.0.1:{httpd.server_port}"
     app.config["PUBLIC_URL"] = base
 
-    now = datetime.now(timezone.utc)
-    change = (now + timedelta(hours=3)).replace(second=0, microsecond=0)
-    start = (now - timedelta(days=6)).date()
-    with get_sessionmaker(app).begin() as s:
-        names = ("Alice Adams", "Bob Brown", "Carol Chen")
-        users = [people.create_user(s, name=n, email=f"{n.split()[0].lower()}@example.com",
-                                    phone=f"+1415555010{i}", time_zone="UTC") for i, n in enumerate(names, 1)]
-        for u in users:
-            u.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-        team = people.create_team(s, name="Payments", slug="payments", time_zone="UTC")
-        people.set_members(s, team, user_ids=[u.id for u in users], admin_ids=[users[0].id])
-        rotation = schedules.create_rotation(
-            s, team_id=team.id, name="Payments primary", time_zone="UTC", handoff_time=time(change.hour, change.minute),
-            shift_length={"unit": "days", "count": 1}, start_date=start, participant_ids=[u.id for u in users])
-        incidents.create_incident(s, team_id=team.id, severity="SEV2", title="Checkout errors at 5%", now=now)
-        incidents.create_incident(s, team_id=team.id, severity="SEV3", title="Search is slow", now=now)
-        long_one, _ = incidents.create_incident(
-            s, team_id=team.id, severity="SEV4", title=f"PaymentGatewayConnectorTimeoutException_{'x' * 80}", now=now,
-            description=f"https://logs.example.com/app/discover#/view/{'a' * 120}")
-        s.add(WatchItem(team_id=team.id, text="Old certificate renewal", added_by_id=users[0].id, created_at=now))
-        s.flush()
-        k = (change.date() - start).days
-        outgoing, incoming = users[(k - 1) % 3], users[k % 3]
-        story = {"base": base, "rotation_id": rotation.id, "outgoing": outgoing.email, "incoming": incoming.email,
-                 "incoming_name": incoming.name, "team_id": team.id, "long_incident_id": long_one.id}
+    # The story happens on the test clock, from the data's creation to the last page the server answers.
+    test_clock = TestClock(TEST_NOW)
+    with oncall_clock.reading(test_clock):
+        now = test_clock()
+        change = (now + timedelta(hours=3)).replace(second=0, microsecond=0)
+        start = (now - timedelta(days=6)).date()
+        with get_sessionmaker(app).begin() as s:
+            names = ("Alice Adams", "Bob Brown", "Carol Chen")
+            users = [people.create_user(s, name=n, email=f"{n.split()[0].lower()}@example.com",
+                                        phone=f"+1415555010{i}", time_zone="UTC") for i, n in enumerate(names, 1)]
+            for u in users:
+                u.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+            team = people.create_team(s, name="Payments", slug="payments", time_zone="UTC")
+            people.set_members(s, team, user_ids=[u.id for u in users], admin_ids=[users[0].id])
+            rotation = schedules.create_rotation(
+                s, team_id=team.id, name="Payments primary", time_zone="UTC",
+                handoff_time=time(change.hour, change.minute), shift_length={"unit": "days", "count": 1},
+                start_date=start, participant_ids=[u.id for u in users])
+            incidents.create_incident(s, team_id=team.id, severity="SEV2", title="Checkout errors at 5%", now=now)
+            incidents.create_incident(s, team_id=team.id, severity="SEV3", title="Search is slow", now=now)
+            long_one, _ = incidents.create_incident(
+                s, team_id=team.id, severity="SEV4", title=f"PaymentGatewayConnectorTimeoutException_{'x' * 80}",
+                now=now, description=f"https://logs.example.com/app/discover#/view/{'a' * 120}")
+            s.add(WatchItem(team_id=team.id, text="Old certificate renewal", added_by_id=users[0].id, created_at=now))
+            s.flush()
+            k = (change.date() - start).days
+            outgoing, incoming = users[(k - 1) % 3], users[k % 3]
+            story = {"base": base, "rotation_id": rotation.id, "outgoing": outgoing.email, "incoming": incoming.email,
+                     "incoming_name": incoming.name, "team_id": team.id, "long_incident_id": long_one.id}
 
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield story
-    httpd.shutdown()
-    thread.join()
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        yield story
+        httpd.shutdown()
+        thread.join()
     get_engine(app).dispose()
+
+
+def _real_clock_env() -> dict[str, str]:
+    """The environment without libfaketime: chromium never loads a page under it (.ci/run's shifted-clock pass
+    preloads it into every child process). Nothing here reads the browser's clock: the pages carry no script
+    and the session cookie has no expiry."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
 
 
 @pytest.fixture(scope="module")
 def browser():
     playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
     with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM,
+        chromium = p.chromium.launch(executable_path=CHROMIUM, env=_real_clock_env(),
                                      args=["--headless", "--no-sandbox", "--disable-gpu",
                                            "--disable-background-networking"])
         yield chromium

@@ -95,6 +95,7 @@ def _seed(app, *, incident_at=None) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.host_clock  # the worker process reads the host's clock
 def test_oncall_worker_once_sends_what_is_due(sqlite_app, tmp_path):
     _seed(sqlite_app, incident_at=utcnow())
     pages = tmp_path / "pages.jsonl"
@@ -110,6 +111,7 @@ def test_oncall_worker_once_sends_what_is_due(sqlite_app, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.host_clock  # the worker process reads the host's clock
 def test_oncall_worker_runs_until_sigterm(sqlite_app, tmp_path):
     pages = tmp_path / "pages.jsonl"
     env = processes.env_for(sqlite_app.config["DATABASE_URL"], pages)
@@ -129,6 +131,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.host_clock  # the worker process reads the host's clock
 def test_the_web_process_runs_the_worker_when_asked(sqlite_app, tmp_path):
     """The quick start: one `oncall run` process on SQLite pages with nothing else started."""
     token = _seed(sqlite_app)

@@ -21,7 +21,7 @@ from oncall.paging.models import PENDING, SENDING, Notification
 from tests.conftest import POSTGRES_URL
 from tests.escalation import processes
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.host_clock]  # the workers are processes on the host's clock
 
 INCIDENTS = 500
 TEAMS = 10

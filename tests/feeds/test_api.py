@@ -1,11 +1,12 @@
 """Calendar feeds over HTTP: creating and revoking them, serving them, caching, changes showing at once."""
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import icalendar
 import pytest
 from sqlalchemy import func, select, update
 
+from oncall.clock import utcnow
 from oncall.feeds import service
 from oncall.feeds.models import CalendarFeed
 from oncall.people.models import Team, User
@@ -25,7 +26,7 @@ def plain(client, make_token) -> ApiClient:
 def backdate(session, rotation_id: int, seconds: int) -> None:
     """SEQUENCE counts seconds: move the rotation's last change back so the next one is visibly later."""
     session.execute(update(Rotation).where(Rotation.id == rotation_id)
-                    .values(updated_at=datetime.now(UTC) - timedelta(seconds=seconds)))
+                    .values(updated_at=utcnow() - timedelta(seconds=seconds)))
     session.commit()
 
 
@@ -138,8 +139,8 @@ def test_feed_is_text_calendar_and_head_works(client, make_rotation, make_feed):
     assert head.status_code == 200 and head.data == b"" and head.headers["ETag"] == response.headers["ETag"]
 
 
-def test_default_window_is_30_days_back_to_180_ahead(client, make_rotation, make_feed):
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+def test_default_window_is_30_days_back_to_180_ahead(client, make_rotation, make_feed, clock):
+    today = clock().replace(hour=0, minute=0, second=0, microsecond=0)
     rotation = make_rotation(shift_length={"unit": "days", "count": 1},
                              start_date=(today - timedelta(days=60)).date().isoformat(), time_zone="UTC",
                              handoff_time="00:00")
@@ -490,20 +491,18 @@ def test_deleting_a_rotation_or_moving_a_zone_changes_the_etag(api, client, make
     assert _etag(client, feeds[0]) != after[0]
 
 
-def test_the_default_window_moves_at_midnight_and_with_it_the_etag(client, make_rotation, make_feed, monkeypatch):
-    from oncall.feeds import api as feeds_api
-
+def test_the_default_window_moves_at_midnight_and_with_it_the_etag(client, make_rotation, make_feed, clock):
     # A day after the rotation's last change, so that Last-Modified is the window's own.
-    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=2)
+    day = clock().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=2)
     feed = make_feed("rotation", make_rotation(shift_length={"unit": "days", "count": 1}, time_zone="UTC",
                                                handoff_time="00:00", start_date="2026-01-01")["id"])
-    monkeypatch.setattr(feeds_api, "utcnow", lambda: day - timedelta(seconds=1))
+    clock.set(day - timedelta(seconds=1), freeze=True)
     evening = client.get(feed["path"])
     events = parse_icalendar(evening.data)
     assert (events[0]["start"], events[-1]["end"]) == (day - timedelta(days=31), day + timedelta(days=179))
     assert client.get(feed["path"], headers={"If-None-Match": evening.headers["ETag"]}).status_code == 304
     assert client.get(feed["path"], headers={"If-Modified-Since": evening.headers["Last-Modified"]}).status_code == 304
-    monkeypatch.setattr(feeds_api, "utcnow", lambda: day + timedelta(seconds=1))
+    clock.set(day + timedelta(seconds=1), freeze=True)
     morning = client.get(feed["path"], headers={"If-None-Match": evening.headers["ETag"]})
     assert morning.status_code == 200 and morning.headers["ETag"] != evening.headers["ETag"]
     assert parse_icalendar(morning.data)[-1]["end"] == day + timedelta(days=180)
@@ -542,11 +541,11 @@ def test_a_feed_never_opens_a_newer_target_that_took_its_targets_id(api, session
     target = make()
     feed = make_feed(scope, target)
     assert client.get(feed["path"], query_string=WINDOW).status_code == 200
-    session.execute(update(model).where(model.id == target).values(created_at=datetime.now(UTC) + timedelta(seconds=1)))
+    session.execute(update(model).where(model.id == target).values(created_at=utcnow() + timedelta(seconds=1)))
     session.commit()
     assert client.get(feed["path"], query_string=WINDOW).status_code == 404
     # A target stamped by a clock ahead of this process's (another web host) still opens a feed made at once.
     ahead = make()
-    session.execute(update(model).where(model.id == ahead).values(created_at=datetime.now(UTC) + timedelta(seconds=5)))
+    session.execute(update(model).where(model.id == ahead).values(created_at=utcnow() + timedelta(seconds=5)))
     session.commit()
     assert client.get(make_feed(scope, ahead)["path"], query_string=WINDOW).status_code == 200

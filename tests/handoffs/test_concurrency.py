@@ -1,6 +1,6 @@
 """Two people acting on the same handoff at once, in separate real transactions (PostgreSQL row locks)."""
 import threading
-from datetime import datetime, time, timedelta, timezone
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,10 +20,10 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture()
-def committed(app):
+def committed(app, clock):
     """A team of three with a daily rotation, committed for real so that two connections see it."""
     engine = get_engine(app)
-    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    now = clock().replace(second=0, microsecond=0)
     change = now + timedelta(hours=3)
     with Session(engine) as s, s.begin():
         users = [people.create_user(s, name=f"Race {c}", email=f"race-{c}@example.com", phone=f"+1415555097{i}",

@@ -224,10 +224,10 @@ def test_transient_failures_give_up_after_a_few_attempts(app, scenario, session)
 
 
 @pytest.mark.postgres
-def test_two_workers_write_one_reminder(app):
+def test_two_workers_write_one_reminder(app, clock):
     """Two ticks in separate transactions at once: the unique key lets exactly one reminder through."""
     import threading
-    from datetime import datetime, time, timezone
+    from datetime import time
 
     from sqlalchemy.orm import Session
 
@@ -237,7 +237,7 @@ def test_two_workers_write_one_reminder(app):
     from oncall.schedules import service as schedules
 
     engine = get_engine(app)  # real connections: the test's rolled-back transaction is invisible to them
-    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    now = clock().replace(second=0, microsecond=0)
     change = now + timedelta(hours=3)
     with Session(engine) as s, s.begin():
         a = people.create_user(s, name="Race A", email="race-a@example.com", phone="+14155550991", time_zone="UTC")

@@ -24,7 +24,7 @@ from tests.conftest import POSTGRES_URL
 from tests.escalation import processes
 from tests.paging.conftest import OUR_NUMBER
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.host_clock]  # the dispatchers are processes on the host's clock
 
 PUBLIC_URL = "https://oncall.example.com"
 VOICE_TO_TEAM = [{"delay_minutes": 0, "targets": [{"type": "team"}], "channels": ["voice"]}]

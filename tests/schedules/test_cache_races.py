@@ -1,12 +1,12 @@
 """The on-call cache against writes racing in separate real transactions (PostgreSQL row locks)."""
 import threading
-import time as clock
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from oncall.clock import utcnow
 from oncall.db import get_engine
 from oncall.people import service as people
 from oncall.people.models import Team, User
@@ -17,10 +17,10 @@ UTC = timezone.utc
 
 
 @pytest.fixture()
-def committed(app):
+def committed(app, clock):
     """A daily rotation of a and b, and x outside it, committed so that several connections see them."""
     engine = get_engine(app)
-    now = datetime.now(UTC)
+    now = clock()
     with Session(engine) as s, s.begin():
         a, b, x = (people.create_user(s, name=f"Cache {c}", email=f"cache-{c}@example.com", phone=None,
                                       time_zone="UTC") for c in "abx")
@@ -59,7 +59,7 @@ def test_time_off_racing_a_participant_change_is_never_cached_stale(committed):
     def change():
         with Session(engine) as s, s.begin():
             rotation = service.get_rotation(s, ids["rotation"])
-            service.update_rotation(s, rotation, {"participant_ids": [ids["x"]]}, now=datetime.now(UTC))
+            service.update_rotation(s, rotation, {"participant_ids": [ids["x"]]}, now=utcnow())
 
     writer = threading.Thread(target=change)
     writer.start()
@@ -85,7 +85,7 @@ def test_override_racing_the_deletion_of_its_user_is_never_cached_stale(committe
         with Session(engine) as s:
             try:
                 service.add_override(s, rotation_id=ids["rotation"], user_id=ids["x"], start_at=now,
-                                     end_at=now + timedelta(hours=2), now=datetime.now(UTC))
+                                     end_at=now + timedelta(hours=2), now=utcnow())
                 s.commit()
                 result["ok"] = True
             except Exception as exc:  # the refusal must be a clean domain error

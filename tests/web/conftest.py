@@ -2,7 +2,7 @@
 purpose), a team with a daily rotation whose next handoff is a few hours away, and signed-in clients."""
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 
 import pytest
 from werkzeug.security import generate_password_hash
@@ -87,9 +87,10 @@ class Scenario:
 
 
 @pytest.fixture()
-def scenario(session, make_person) -> Scenario:
-    """Team 'Web' with a daily UTC rotation alice -> bob -> carol whose next change is ~3 hours away."""
-    now = datetime.now(timezone.utc)
+def scenario(session, make_person, clock) -> Scenario:
+    """Team 'Web' with a daily UTC rotation alice -> bob -> carol whose next change is ~3 hours away, on the
+    test's clock (conftest.TEST_NOW, a Wednesday), so no page or draft depends on the day the suite runs."""
+    now = clock()
     alice, bob, carol = make_person("Alice Admin"), make_person("Bob Member"), make_person("Carol Member")
     outsider = make_person("Olga Outsider")
     team = people.create_team(session, name="Web", slug=f"web-{alice.id}", time_zone="UTC")

@@ -1,4 +1,7 @@
 """`oncall demo` data makes every page show something real, and the demo people can sign in."""
+from datetime import datetime, timezone
+
+import pytest
 from sqlalchemy import select
 
 from oncall.clock import utcnow
@@ -9,7 +12,19 @@ from oncall.schedules.models import Rotation
 from oncall.web.demo import DEMO_PASSWORD
 
 
-def test_every_page_shows_demo_data(app, session):
+# The demo is loaded on whatever day someone tries it: the day its data is built around must not matter.
+DEMO_DAYS = [
+    datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc),    # a Wednesday afternoon
+    datetime(2026, 3, 8, 6, 30, tzinfo=timezone.utc),    # Sunday, New York has just sprung forward
+    datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc),  # Sunday, London falls back within the hour
+    datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc),  # Thursday, the last half hour of the year
+    datetime(2027, 2, 1, 4, 0, tzinfo=timezone.utc),     # a Monday before New York's 09:00 handoff
+]
+
+
+@pytest.mark.parametrize("day", DEMO_DAYS, ids=lambda at: at.strftime("%Y-%m-%dT%H:%M"))
+def test_every_page_shows_demo_data(app, session, clock, day):
+    clock.set(day)
     assert load_demo(session, now=utcnow()) is True
     session.commit()
     from tests.web.conftest import Browser
