@@ -32,7 +32,7 @@ def test_on_postgresql_the_lock_passes_on_when_its_connection_dies(_migrated_app
         assert not second.try_acquire()
         with engines[1].connect() as admin:  # the holder's server process dies (or its host does)
             assert admin.scalar(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                     "WHERE application_name = 'web-0'"))
+                                     "WHERE application_name = 'web-0' AND datname = current_database()"))
         processes.wait_for(second.try_acquire, timeout=5, what="the lock to pass on")
         assert not first.held() and not first.try_acquire()
     finally:

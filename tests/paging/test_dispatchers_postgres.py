@@ -180,7 +180,7 @@ def test_killed_database_connections_lose_nothing_and_double_nothing(db, fake_tw
                 time.sleep(0.25)
                 killed += admin.execute(text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'dispatcher-0' "
-                    "AND pid <> pg_backend_pid()")).scalars().all()
+                    "AND datname = current_database() AND pid <> pg_backend_pid()")).scalars().all()
         processes.wait_for(lambda: unfinished(db, ids) == 0, timeout=60, interval=0.2, what="every call sent")
         time.sleep(0.5)
     assert not dispatchers.errors
