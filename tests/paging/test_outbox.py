@@ -291,20 +291,22 @@ def test_everything_due_for_a_person_goes_into_one_digest_whatever_the_claim_siz
 
 
 def test_pages_due_together_are_sent_in_parallel(world, notifier, monkeypatch):
-    import time
+    import threading
 
     world.set_policy("SEV1", [{"delay_minutes": 0, "targets": [{"type": "team"}], "channels": ["voice"]}])
     world.open("SEV1")
     real = notifier.place_call
+    # Each call returns only once all five are in flight: calls made one after the other break the barrier
+    # (and fail) after its timeout. Counting in-flight calls, not seconds, holds on a busy machine too.
+    all_in_flight = threading.Barrier(5, timeout=10)
 
     def slow_call(**kwargs):
-        time.sleep(0.2)
+        all_in_flight.wait()
         return real(**kwargs)
 
     monkeypatch.setattr(notifier, "place_call", slow_call)
-    started = time.monotonic()
     assert world.dispatch(T0) == 5
-    assert time.monotonic() - started < 0.6  # five calls of 0.2 s each, not one after the other
+    assert not all_in_flight.broken
 
 
 def test_a_failed_sms_does_not_use_up_the_window(world, notifier):
