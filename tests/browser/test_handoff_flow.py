@@ -85,8 +85,8 @@ def server(tmp_path_factory):
 
 def _real_clock_env() -> dict[str, str]:
     """The environment without libfaketime: chromium never loads a page under it (.ci/run's shifted-clock pass
-    preloads it into every child process). Nothing here reads the browser's clock: the pages carry no script
-    and the session cookie has no expiry."""
+    preloads it into every child process). Nothing here reads the browser's clock: no page script reads the
+    date (static/dashboard.js only refreshes on an interval) and the session cookie has no expiry."""
     return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
 
 
