@@ -10,6 +10,8 @@ import pytest
 from tests.browser.test_handoff_flow import ARTIFACTS, CHROMIUM, PASSWORD, browser, sign_in  # noqa: F401
 
 pytestmark = [
+    # The server lives across the module's tests and its data is built from the host's clock, which it reads too.
+    pytest.mark.host_clock,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
 ]
 

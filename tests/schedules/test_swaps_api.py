@@ -150,9 +150,9 @@ def test_accepting_over_an_existing_override_is_a_conflict_and_keeps_the_request
 # --- PostgreSQL: two answers at once --------------------------------------------------------------------------
 
 @pytest.fixture()
-def committed(app):
+def committed(app, clock):
     engine = get_engine(app)
-    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    now = clock().replace(second=0, microsecond=0)
     start = (now + timedelta(days=2)).replace(hour=9, minute=0)
     with Session(engine) as s, s.begin():
         users = [people.create_user(s, name=f"Swap {c}", email=f"swap-race-{c}@example.com",
