@@ -79,3 +79,17 @@ def require_team_member(user: User, team_id: int) -> None:
     if not any(m.team_id == team_id for m in user.memberships):
         raise Forbidden("Only members of this team may do this.")
 
+
+
+def may_manage_time_off(actor: User, person: User) -> bool:
+    """A person's time off: themselves, site admins, and the admins of a team the person is in (a lead enters
+    leave on behalf of their team)."""
+    if actor.is_admin or actor.id == person.id:
+        return True
+    admin_of = {m.team_id for m in actor.memberships if m.role == "admin"}
+    return any(m.team_id in admin_of for m in person.memberships)
+
+
+def require_time_off_manager(actor: User, person: User) -> None:
+    if not may_manage_time_off(actor, person):
+        raise Forbidden("Only the person, an admin of one of their teams, or a site admin may change their time off.")

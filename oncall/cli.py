@@ -56,10 +56,10 @@ def run_command(host: str, port: int, demo: bool):
         click.echo("Demo data " + ("loaded." if created else "already present."))
         click.echo(f"API token for alice@example.com (admin), kept in {kept_in}: {token}")
         click.echo(f"Try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/teams/1/oncall")
-        from oncall.web.demo import DEMO_PASSWORD
+        from oncall.web.demo import sign_in_lines
 
-        click.echo(f"Web: http://{host}:{port}/ (sign in as alice@example.com, password {DEMO_PASSWORD}; "
-                   "every demo person has it)")
+        for line in sign_in_lines(f"http://{host}:{port}"):
+            click.echo(line)
         app.config["RUN_WORKER_IN_WEB"] = True
     if app.config.get("RUN_WORKER_IN_WEB"):
         from oncall import worker

@@ -206,8 +206,8 @@ def resolve_targets(session: Session, *, team_id: int, step: Step, now: datetime
     result = Resolved()
     rotation_ids = [t.id for t in step.targets if t.type == rules.ROTATION]
     # A rotation deleted (or moved) since the policy was copied is simply uncovered.
-    existing = list(session.scalars(select(Rotation.id).where(Rotation.id.in_(rotation_ids),
-                                                              Rotation.team_id == team_id))) if rotation_ids else []
+    existing = list(session.scalars(select(Rotation.id).where(Rotation.id.in_(rotation_ids), Rotation.team_id == team_id,
+                                                              Rotation.archived_at.is_(None)))) if rotation_ids else []
     on_call = {entry.rotation_id: (entry.name, shift)
                for entry, shift in schedules.on_call_for(session, rotation_ids=existing, at=now)}
 
@@ -218,7 +218,7 @@ def resolve_targets(session: Session, *, team_id: int, step: Step, now: datetime
         ids: list[int] = []
         if target.type == rules.ROTATION:
             if target.id not in on_call:
-                entry["note"] = f"rotation {target.id} no longer exists"
+                entry["note"] = f"rotation {target.id} is archived or no longer exists"
             else:
                 name, shift = on_call[target.id]
                 entry["name"] = name
@@ -288,9 +288,10 @@ def fire_step(session: Session, incident: Incident, snapshot: Snapshot, index: i
         where += f", pass {round_ + 1} of {snapshot.policy.repeat + 1}"
     pages: list[dict] = []
     for user in resolved.users.values():
-        if not user.phone:
+        if not user.pageable_phone:
+            missing = "no phone number" if not user.phone else "no verified phone number"
             events.record(session, incident, kind="unreachable", now=now, user_id=user.id, detail={
-                "message": f"{user.name} has no phone number and cannot be paged ({where}).",
+                "message": f"{user.name} has {missing} and cannot be paged ({where}).",
                 "step": index, "round": round_})
             continue
         channels = list(step.channels)

@@ -45,7 +45,8 @@ def _team(session: Session, team_id: int) -> Team:
 
 
 def _rotation_ids(session: Session, team_id: int) -> list[int]:
-    return list(session.scalars(select(Rotation.id).where(Rotation.team_id == team_id).order_by(Rotation.id)))
+    return list(session.scalars(select(Rotation.id).where(Rotation.team_id == team_id, Rotation.archived_at.is_(None))
+                                .order_by(Rotation.id)))
 
 
 def team_policies(session: Session, *, team_id: int) -> list[TeamPolicy]:
@@ -94,8 +95,10 @@ def _target_errors(session: Session, policy: Policy, team_id: int) -> dict:
     """Targets that do not exist or belong to another team, keyed like marshmallow's nested messages."""
     rotation_ids = {t.id for s in policy.steps for t in s.targets if t.type == rules.ROTATION}
     user_ids = {t.id for s in policy.steps for t in s.targets if t.type == rules.USER}
-    rotations = dict(session.execute(select(Rotation.id, Rotation.team_id).where(Rotation.id.in_(rotation_ids))).all()) \
-        if rotation_ids else {}
+    found = session.execute(select(Rotation.id, Rotation.team_id, Rotation.archived_at)
+                            .where(Rotation.id.in_(rotation_ids))).all() if rotation_ids else []
+    rotations = {r.id: r.team_id for r in found}
+    archived = {r.id for r in found if r.archived_at is not None}
     users = set(session.scalars(select(User.id).where(User.id.in_(user_ids)))) if user_ids else set()
     members = set(session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team_id,
                                                                     TeamMember.user_id.in_(user_ids)))) \
@@ -109,6 +112,8 @@ def _target_errors(session: Session, policy: Policy, team_id: int) -> dict:
                     message = f"Rotation {target.id} does not exist."
                 elif rotations[target.id] != team_id:
                     message = f"Rotation {target.id} belongs to another team."
+                elif target.id in archived:
+                    message = f"Rotation {target.id} is archived."
             elif target.type == rules.USER:
                 if target.id not in users:
                     message = f"User {target.id} does not exist."
@@ -147,3 +152,56 @@ def snapshot_for(session: Session, *, team: Team, severity: str) -> Snapshot:
         hours = BusinessHours(team.time_zone, tuple(d for d in team.business_days.split(",") if d),
                               team.business_start, team.business_end)
     return Snapshot(severity, current.policy, hours, current.source)
+
+
+def who_steps_page(session: Session, *, team_id: int, steps, now: datetime) -> list[dict]:
+    """For each step (policy Steps), whom it would page at `now`: the people in paging order with whether a
+    verified number reaches them, and notes for targets that reach nobody (the engine's own resolution)."""
+    from oncall.escalation.engine import resolve_targets
+
+    out = []
+    for step in steps:
+        resolved = resolve_targets(session, team_id=team_id, step=step, now=now)
+        out.append({"people": [{"user_id": u.id, "name": u.name, "reachable": bool(u.pageable_phone)}
+                               for u in resolved.users.values()],
+                    "notes": [t["note"] for t in resolved.targets if t.get("note")]})
+    return out
+
+
+def policy_page(session: Session, *, team_id: int, now: datetime) -> list[dict]:
+    """Each severity's policy with, beside each step, whom it would page now."""
+    return [{"severity": p.severity, "policy": p,
+             "now": who_steps_page(session, team_id=team_id, steps=p.policy.steps, now=now)}
+            for p in team_policies(session, team_id=team_id)]
+
+
+def incident_outlook(session: Session, incident, *, now: datetime) -> dict:
+    """The policy an incident follows (its copy) and, while it is open, its next step: when, and whom that step
+    would page if it fired now."""
+    followed = Snapshot.from_json(incident.policy).policy
+    steps = list(followed.steps)
+    outlook = {"policy": followed, "steps": steps, "next": None}
+    if incident.status == "triggered" and incident.next_step_at is not None and incident.next_step < len(steps):
+        outlook["next"] = {"index": incident.next_step, "round": incident.round, "at": incident.next_step_at,
+                           **who_steps_page(session, team_id=incident.team_id, steps=[steps[incident.next_step]],
+                                            now=now)[0]}
+    return outlook
+
+
+def target_labels(session: Session, *, team_id: int, steps) -> dict[tuple[str, int], str]:
+    """A name for each target of these steps: 'Primary (rotation)', 'Alice', 'the whole team'."""
+    rotation_ids = {t.id for s in steps for t in s.targets if t.type == rules.ROTATION}
+    user_ids = {t.id for s in steps for t in s.targets if t.type == rules.USER}
+    rotations = dict(session.execute(select(Rotation.id, Rotation.name).where(Rotation.id.in_(rotation_ids))).all()) \
+        if rotation_ids else {}
+    users = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    labels = {}
+    for step in steps:
+        for t in step.targets:
+            if t.type == rules.ROTATION:
+                labels[(t.type, t.id)] = f"on call for {rotations.get(t.id, f'rotation {t.id} (deleted)')}"
+            elif t.type == rules.USER:
+                labels[(t.type, t.id)] = users.get(t.id, f"user {t.id} (deleted)")
+            else:
+                labels[(t.type, t.id)] = "the whole team"
+    return labels

@@ -1,17 +1,21 @@
 """/api/v1/calendar-feeds (bearer auth) and the feeds themselves at /calendars/{secret}.ics (the secret is the auth)."""
+import logging
 from dataclasses import dataclass
 
 from flask import Blueprint as FlaskBlueprint, Flask, Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import http_date
 
 from oncall.auth import current_user, require_admin
 from oncall.clock import utcnow
-from oncall.db import get_session
-from oncall.feeds import service
+from oncall.db import after_request_session, get_session, get_sessionmaker
+from oncall.feeds import service, subscriptions
 from oncall.feeds.cache import LruCache
 from oncall.feeds.schemas import FeedCreatedSchema, FeedCreateSchema, FeedQuerySchema, FeedSchema, load_calendar_query
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("feeds_api", __name__, url_prefix="/api/v1", description="Calendar feeds (iCalendar subscriptions)")
 calendars = FlaskBlueprint("calendars", __name__)
@@ -24,7 +28,7 @@ CACHE_CONTROL = "private, no-cache"
 
 def _feed_body(feed, *, with_links: bool = False) -> dict:
     body = {"id": feed.id, "user_id": feed.user_id, "scope": feed.scope, "scope_id": feed.scope_id,
-            "created_at": feed.created_at}
+            "created_at": feed.created_at, "last_fetched_at": feed.last_fetched_at}
     if with_links:
         body |= service.feed_links(feed, current_app.config["PUBLIC_URL"])
     return body
@@ -136,6 +140,7 @@ def calendar_feed(secret: str):
     if not state.alive or not state.target_exists:
         caches.refs.discard(secret_hash)
         return _not_found()
+    _note_fetch(secret_hash, ref.id)
 
     public_url = current_app.config["PUBLIC_URL"]
     etag = state.etag(ref, window, reminder, public_url)
@@ -165,3 +170,27 @@ def _end_read(session) -> None:
 @calendars.route("/calendars/<path:anything>")
 def not_a_feed(anything: str):
     return _not_found()
+
+
+# The last fetch this process recorded, by secret hash: polls within the resolution of it write nothing, and
+# the statement itself checks too, for other processes.
+_fetches: LruCache = LruCache(4096)
+
+
+def _note_fetch(secret_hash: str, feed_id: int) -> None:
+    now = utcnow()
+    last = _fetches.get(secret_hash)
+    if last is not None and now - last < subscriptions.FETCH_RESOLUTION:
+        return
+    _fetches.put(secret_hash, now)
+    app = current_app._get_current_object()
+    # After the request's own (read-only) transaction, as API tokens' last use is (oncall.auth).
+    after_request_session(lambda: _record_fetch(app, feed_id, now))
+
+
+def _record_fetch(app: Flask, feed_id: int, now) -> None:
+    try:
+        with get_sessionmaker(app).begin() as session:
+            subscriptions.record_fetch(session, feed_id, now)
+    except SQLAlchemyError:  # a busy database costs the stamp, never the feed
+        log.warning("could not record a fetch of calendar feed %s", feed_id, exc_info=True)

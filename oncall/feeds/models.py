@@ -21,6 +21,8 @@ class CalendarFeed(Base):
     # Only a SHA-256 of the secret is kept: the URL is shown once, at creation.
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # To the minute (feeds/subscriptions.py), so that polls do not each write.
+    last_fetched_at: Mapped[datetime | None]
 
     # The secret itself exists only on the object create_feed returns, never in the database.
     secret = None

@@ -27,6 +27,8 @@ class FeedSchema(Schema):
     scope = fields.String(dump_only=True)
     scope_id = fields.Integer(dump_only=True)
     created_at = UTCDateTime(dump_only=True)
+    last_fetched_at = UTCDateTime(dump_only=True, allow_none=True,
+                                  metadata={"description": "To the minute; null if never fetched"})
 
 
 class FeedCreatedSchema(FeedSchema):

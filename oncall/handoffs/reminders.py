@@ -42,7 +42,7 @@ def handoff_tick(session: Session, *, now: datetime, public_url: str | None = No
     several workers. The SMS and the re-pages are outbox rows, sent by the worker's dispatch job."""
     base = _public_url(public_url)
     lo, hi = now - rules.STALE_AFTER, now + rules.BEFORE_CHANGE + _TICK
-    rotations = schedules.list_rotations(session)
+    rotations = schedules.list_rotations(session, archived=False)
     if not rotations:
         return []
     plans = schedules.load_schedules(session, rotations, lo, hi)
@@ -97,8 +97,9 @@ def _queue(session: Session, rotation_id: int, at: datetime, item: rules.Due, us
                           body=item.body, state="queued", created_at=now)
     if item.kind == rules.REPAGE:
         row.state = "done"
-    elif user is None or not user.phone:
-        row.state, row.last_error = "skipped", "no phone number"
+    elif user is None or not user.pageable_phone:
+        row.state, row.last_error = "skipped", "no phone number" if user is None or not user.phone else \
+            "phone number not verified"
     elif user.sms_opted_out:
         row.state, row.last_error = "skipped", "opted out of SMS (texted STOP)"
     try:
@@ -137,9 +138,10 @@ def _repage(session: Session, *, rotation: Rotation, shift_change_at: datetime, 
                     "message": f"{late}: this incident is still with {holder}; {user.name}, the incoming on-call, "
                                "has been reminded.", "reason": "handoff_unacknowledged", "user_id": user.id})
             continue
-        if not user.phone:
+        if not user.pageable_phone:
+            missing = "no phone number" if not user.phone else "no verified phone number"
             events.record(session, incident, kind="unreachable", now=now, user_id=user.id, via="handoff", detail={
-                "message": f"{late}; {user.name}, the incoming on-call, has no phone number and cannot be paged.",
+                "message": f"{late}; {user.name}, the incoming on-call, has {missing} and cannot be paged.",
                 "reason": "handoff_unacknowledged"})
             continue
         channels = [VOICE] if user.sms_opted_out else [SMS, VOICE]

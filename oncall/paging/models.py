@@ -11,6 +11,7 @@ from oncall.db import Base
 
 SMS, VOICE = "sms", "voice"
 CHANNELS = (SMS, VOICE)
+VERIFY_PHONE, TEST_PAGE = "verify_phone", "test_page"  # Notification.purpose
 
 # Outbox states. `sending` rows carry a lease in next_attempt_at: a worker killed mid-send leaves them
 # there, and once the lease runs out any worker takes them again (a page may go twice, never zero times).
@@ -46,6 +47,9 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The text of a message that is not an incident page (None for pages, whose text comes from the incident).
     body: Mapped[str | None] = mapped_column(Text)
+    # What a message is for (None: a page or a handoff reminder). A phone verification code is the only
+    # message that may go to a number not verified yet, and only to the number it verifies.
+    purpose: Mapped[str | None] = mapped_column(String(16))
     # A page on the other channel created because this one failed; a fallback never falls back again.
     fallback_of_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="SET NULL"))
     fell_back: Mapped[bool] = mapped_column(Boolean, default=False)

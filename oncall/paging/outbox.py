@@ -40,7 +40,8 @@ from oncall.incidents import events
 from oncall.incidents.events import channel_name
 from oncall.incidents.models import TRIGGERED, Incident
 from oncall.paging import texts
-from oncall.paging.models import CANCELLED, FAILED, PENDING, SENDING, SENT, SMS, VOICE, Notification, SmsWindow
+from oncall.paging.models import (CANCELLED, FAILED, PENDING, SENDING, SENT, SMS, VERIFY_PHONE, VOICE, Notification,
+                                  SmsWindow)
 from oncall.paging.notifier import Notifier
 from oncall.people.models import User
 
@@ -266,8 +267,9 @@ def _claim(session_factory, *, clock: Clock, public_url: str, limit: int, sms_wi
             if row.provider_id is not None:
                 _confirmed(session, row, incident, user, now=now)
                 continue
-            if not user.phone:
-                _fail(session, row, incident, user, reason="the person has no phone number any more", now=now)
+            unsendable = _unsendable(row, user)
+            if unsendable:
+                _fail(session, row, incident, user, reason=unsendable, now=now)
                 continue
             if row.channel == SMS and user.sms_opted_out:
                 _fail(session, row, incident, user, reason=f"{user.name} has opted out of SMS (texted STOP)", now=now)
@@ -304,6 +306,8 @@ def _claim(session_factory, *, clock: Clock, public_url: str, limit: int, sms_wi
                     row.state = CANCELLED
                 elif row.provider_id is not None:
                     _confirmed(session, row, incident, users[user_id], now=now)
+                elif _unsendable(row, users[user_id]):
+                    _fail(session, row, incident, users[user_id], reason=_unsendable(row, users[user_id]), now=now)
                 else:
                     user_rows.append(row)
             user = users[user_id]
@@ -326,6 +330,18 @@ def _claim(session_factory, *, clock: Clock, public_url: str, limit: int, sms_wi
             job.claimed_at, job.record_by = now, record_by
         # Oldest first: an SMS before its call.
         return sorted((job for job, _ in jobs), key=lambda job: min(job.attempts)), len(rows) - untouched
+
+
+def _unsendable(row: Notification, user: User) -> str | None:
+    """Why this row may not go to the person's phone now (None: it may). Pages and messages go only to a
+    verified number; a verification code goes only to the number it verifies."""
+    if not user.phone:
+        return "the person has no phone number any more"
+    if row.purpose == VERIFY_PHONE:
+        return None if row.to == user.phone else "the number this code was for has changed since"
+    if not user.phone_verified:
+        return f"{user.phone} is not verified yet"
+    return None
 
 
 def _confirmed(session: Session, row: Notification, incident: Incident | None, user: User, *,
@@ -471,7 +487,7 @@ def _fall_back(session: Session, row: Notification, incident: Incident, user: Us
     row.fell_back = True
     other = VOICE if row.channel == SMS else SMS
     failed = f"{channel_name(row.channel)} to {user.name} failed ({reason})"
-    if not user.phone or (other == SMS and user.sms_opted_out):
+    if not user.pageable_phone or (other == SMS and user.sms_opted_out):
         events.record(session, incident, kind="fallback", now=now, user_id=user.id, detail={
             "message": f"{failed}, and there is no other way to reach them.", "from_channel": row.channel,
             "to_channel": None})

@@ -101,6 +101,17 @@ def sms_bundle(page: str | None, messages: list[str]) -> tuple[str, int]:
     return body, len(messages) - len(parts)
 
 
+def verification_sms(code: str, *, minutes: int) -> str:
+    """The code that verifies a phone number; says what it is for, so a stranger who gets it can ignore it."""
+    return (f"oncall: your verification code is {code}. Enter it on your profile page within {minutes} minutes. "
+            "If you did not ask for it, ignore this message.")
+
+
+def test_page_sms(name: str) -> str:
+    return (f"oncall test page for {_one_line(name)}: this is how pages reach you. Nothing to do; "
+            "real pages add reply codes to acknowledge.")
+
+
 def sms_confirmation(action: str, done: list[int], unchanged: dict[int, str] | None = None) -> str:
     """The answer to a reply that acted: 'Acknowledged 4521, 4522.' Codes in `unchanged` were already past
     that point (code -> status, e.g. 'resolved'): acting twice is harmless, but say so."""

@@ -5,9 +5,10 @@ from sqlalchemy import exists, select
 from oncall.clock import utcnow
 from oncall.auth import current_user, require_admin, require_team_admin
 from oncall.db import get_session
-from oncall.errors import Conflict, Forbidden
-from oncall.people import service
-from oncall.people.schemas import MembersSchema, TeamMembersSchema, TeamSchema, UserSchema, UserUpdateSchema
+from oncall.errors import Conflict, Forbidden, Invalid
+from oncall.people import phones, service
+from oncall.people.schemas import (MembersSchema, PhoneCodeSchema, PhoneVerificationSchema, TeamMembersSchema, TeamSchema,
+                                   UserSchema, UserUpdateSchema)
 
 bp = Blueprint("people_api", __name__, url_prefix="/api/v1", description="Users and teams")
 
@@ -42,14 +43,54 @@ def get_user(user_id: int):
 @bp.arguments(UserUpdateSchema)
 @bp.response(200, UserSchema)
 def update_user(data, user_id: int):
-    """Change a user: themselves or an administrator."""
+    """Change a user: themselves or an administrator. A phone number set by an administrator counts as
+    verified; one a person sets for themselves is not (`phone_verified` false) until they send back the code
+    texted to it (POST /api/v1/users/{id}/phone-verification)."""
     me = current_user()
     if me.id != user_id:
         require_admin(me)
     session = get_session()
-    user = service.update_user(session, service.get_user(session, user_id), data)
+    user = service.get_user(session, user_id)
+    # An administrator vouches for the number they set; anyone else's own new number waits for its code.
+    service.update_user(session, user, data, vouched=me.is_admin, now=utcnow())
     session.commit()
     return user
+
+
+def _own_phone(user_id: int):
+    me = current_user()
+    if me.id != user_id:
+        raise Forbidden("Only the person themselves can verify their phone number (the code goes to their phone).")
+    return me
+
+
+@bp.post("/users/<int:user_id>/phone-verification")
+@bp.response(202, PhoneVerificationSchema)
+def send_phone_code(user_id: int):
+    """Text a new verification code to your own unverified phone number (at most one a minute, ten a day);
+    earlier codes stop working."""
+    me = _own_phone(user_id)
+    session = get_session()
+    phones.send_code(session, me, now=utcnow())
+    session.commit()
+    return {"phone": me.phone, "phone_verified": me.phone_verified,
+            "message": f"A code is on its way to {me.phone}; it expires in "
+                       f"{int(phones.CODE_LIFETIME.total_seconds() // 60)} minutes."}
+
+
+@bp.post("/users/<int:user_id>/phone-verification/confirm")
+@bp.arguments(PhoneCodeSchema)
+@bp.response(200, PhoneVerificationSchema)
+def confirm_phone_code(data, user_id: int):
+    """Send back the code texted to your phone: 200 once the number is verified, 422 for a wrong or expired
+    code (five tries per code)."""
+    me = _own_phone(user_id)
+    session = get_session()
+    outcome = phones.confirm_code(session, me, data["code"], now=utcnow())
+    session.commit()  # a wrong code counts against its tries
+    if not outcome.verified:
+        raise Invalid(outcome.message, fields={"code": [outcome.message]})
+    return {"phone": me.phone, "phone_verified": True, "message": outcome.message}
 
 
 @bp.delete("/users/<int:user_id>")
@@ -133,8 +174,6 @@ def set_members(data, team_id: int):
     require_team_admin(me, team_id)
     session = get_session()
     team = service.get_team(session, team_id)
-    if not me.is_admin and data.get("admin_ids") is not None and me.id not in data["admin_ids"]:
-        raise Forbidden("a team admin cannot remove their own admin role", fields={"admin_ids": ["Keep yourself."]})
-    service.set_members(session, team, **data)
+    service.change_members(session, team, actor=me, **data)
     session.commit()
     return {"user_ids": team.member_ids, "admin_ids": [m.user_id for m in team.members if m.role == "admin"]}

@@ -1,7 +1,7 @@
 """Users, teams, membership and API tokens."""
 from datetime import datetime, time
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oncall.clock import utcnow
@@ -17,6 +17,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20))
+    # Only a verified number is paged (people/phones.py says how a number becomes verified).
+    phone_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -27,6 +29,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list["TeamMember"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def pageable_phone(self) -> str | None:
+        """The number pages, reminders and test pages go to: the phone, once verified."""
+        return self.phone if self.phone and self.phone_verified else None
 
 
 class Team(Base):
@@ -85,3 +92,19 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class PhoneVerification(Base):
+    """A code sent by SMS to prove a person receives messages at `phone` (people/phones.py)."""
+
+    __tablename__ = "phone_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    # SHA-256 of user id, phone and code: the code itself is only in the SMS.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    verified_at: Mapped[datetime | None]

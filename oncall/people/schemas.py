@@ -15,6 +15,8 @@ class UserSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = fields.Email(required=True, validate=validate.Length(max=320))
     phone = Phone(allow_none=True, load_default=None)
+    phone_verified = fields.Boolean(dump_only=True, metadata={
+        "description": "Whether pages may go to `phone`: set by an administrator, or confirmed by a code sent to it"})
     time_zone = TimeZone(load_default="UTC")
     is_admin = fields.Boolean(dump_only=True)
     sms_opted_out = fields.Boolean(dump_only=True)
@@ -106,3 +108,14 @@ class ApiTokenSchema(Schema):
 
 class NewApiTokenResultSchema(ApiTokenSchema):
     token = fields.String(metadata={"description": "The token itself: shown only in this answer"})
+
+
+class PhoneCodeSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=20),
+                         metadata={"description": "The code texted to the phone number"})
+
+
+class PhoneVerificationSchema(Schema):
+    phone = fields.String(allow_none=True)
+    phone_verified = fields.Boolean()
+    message = fields.String()

@@ -1,5 +1,5 @@
 """Load, check and change users and teams. Never commits: the caller owns the transaction."""
-from datetime import time
+from datetime import datetime, time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -36,31 +36,43 @@ def _check_email_free(session: Session, email: str, *, except_id: int | None = N
         raise Conflict(f"a user with email {email} already exists", fields={"email": ["Already in use."]})
 
 
-def create_user(session: Session, *, name: str, email: str, phone: str | None, time_zone: str) -> User:
+def create_user(session: Session, *, name: str, email: str, phone: str | None, time_zone: str,
+                phone_verified: bool = True) -> User:
+    """A new person. `phone_verified`: whether whoever creates them vouches for the number (an administrator
+    through the API, the CLI or the demo does; a web invite does not, and the person confirms it by code)."""
     _check_email_free(session, email)
-    user = User(name=name, email=email.lower(), phone=phone, time_zone=time_zone)
+    user = User(name=name, email=email.lower(), phone=phone, time_zone=time_zone,
+                phone_verified=bool(phone) and phone_verified)
     session.add(user)
     session.flush()
     return user
 
 
-def update_user(session: Session, user: User, changes: dict) -> User:
+def update_user(session: Session, user: User, changes: dict, *, vouched: bool, now: datetime) -> bool:
+    """Apply `changes` (UserUpdateSchema's fields). A new phone number goes through phones.set_phone: unless
+    an administrator vouches for it, it is unverified and a code is sent to it. Returns whether one was."""
+    from oncall.people import phones
+
+    changes = dict(changes)
     if "email" in changes:
         _check_email_free(session, changes["email"], except_id=user.id)
         changes["email"] = changes["email"].lower()
+    sent = False
+    if "phone" in changes:
+        sent = phones.set_phone(session, user, changes.pop("phone"), vouched=vouched, now=now)
     for key, value in changes.items():
         setattr(user, key, value)
-    _touch_schedules(session, user)
+    _touch_schedules(session, user, now)
     session.flush()
-    return user
+    return sent
 
 
-def _touch_schedules(session: Session, user: User) -> None:
+def _touch_schedules(session: Session, user: User, now: datetime | None = None) -> None:
     # Schedules cache people's names and phones (schedules/cache.py): make their rotations look changed.
     from oncall.clock import utcnow
     from oncall.schedules.service import touch_rotations_of_user
 
-    touch_rotations_of_user(session, user.id, utcnow())
+    touch_rotations_of_user(session, user.id, now or utcnow())
 
 
 def ensure_user(session: Session, *, email: str, name: str | None = None, admin: bool = False) -> User:
@@ -151,3 +163,50 @@ def set_members(session: Session, team: Team, *, user_ids: list[int], admin_ids:
             team.members.append(TeamMember(user_id=uid, role=role))
     session.flush()
     return team
+
+
+def change_members(session: Session, team: Team, *, actor: User, user_ids: list[int],
+                   admin_ids: list[int] | None) -> Team:
+    """set_members by `actor` (a team admin or site admin, checked by the caller): a team admin may not drop
+    their own admin role or leave, which could leave the team with nobody to run it."""
+    from oncall.errors import Forbidden
+
+    if not actor.is_admin:
+        if actor.id not in user_ids:
+            raise Forbidden("a team admin cannot remove themselves from the team", fields={"user_ids": ["Keep yourself."]})
+        if admin_ids is not None and actor.id not in admin_ids:
+            raise Forbidden("a team admin cannot remove their own admin role", fields={"admin_ids": ["Keep yourself."]})
+    return set_members(session, team, user_ids=user_ids, admin_ids=admin_ids)
+
+
+def invite_person(session: Session, *, team: Team, name: str, email: str, phone: str | None,
+                  time_zone: str) -> User:
+    """A new person in `team` (the caller checked that the inviter is its admin). Their phone is unverified
+    until they enter the code sent to it: the inviter does not vouch for it as a site admin would."""
+    user = create_user(session, name=name, email=email, phone=phone, time_zone=time_zone, phone_verified=False)
+    set_members(session, team, user_ids=team.member_ids + [user.id], admin_ids=None)
+    return user
+
+
+def find_user_by_email(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
+    if user is None:
+        raise Invalid(f"nobody has the email {email}", fields={"email": ["Nobody has this email."]})
+    return user
+
+
+def team_with_people(session: Session, team_id: int) -> Team:
+    """The team with its memberships and their people loaded (for a page listing them)."""
+    team = session.scalar(select(Team).where(Team.id == team_id)
+                          .options(selectinload(Team.members).selectinload(TeamMember.user)))
+    if team is None:
+        raise NotFound(f"team {team_id} does not exist")
+    return team
+
+
+def teams_visible_to(session: Session, user: User) -> list[Team]:
+    """Site admins see every team; anyone else the teams they belong to."""
+    query = select(Team).order_by(Team.name, Team.id)
+    if not user.is_admin:
+        query = query.where(Team.id.in_(select(TeamMember.team_id).where(TeamMember.user_id == user.id)))
+    return list(session.scalars(query))

@@ -5,7 +5,6 @@ from marshmallow import Schema
 from oncall.auth import current_user, require_team_admin, require_team_member
 from oncall.clock import utcnow
 from oncall.db import get_session
-from oncall.errors import Forbidden
 from oncall.fields import Id
 from oncall.schedules import service
 from oncall.schedules.cache import CachedSchedule
@@ -39,6 +38,7 @@ def _rotation_body(rotation) -> dict:
         "participant_ids": current.participant_ids,
         "versions": rotation.versions,
         "updated_at": rotation.updated_at,
+        "archived_at": rotation.archived_at,
     }
 
 
@@ -93,6 +93,19 @@ def update_rotation(data, rotation_id: int):
     rotation = service.get_rotation(session, rotation_id)
     require_team_admin(current_user(), rotation.team_id)
     service.update_rotation(session, rotation, data, now=utcnow())
+    session.commit()
+    return _rotation_body(service.get_rotation(session, rotation_id))
+
+
+@bp.post("/rotations/<int:rotation_id>/archive")
+@bp.response(200, RotationSchema)
+def archive_rotation(rotation_id: int):
+    """Archive a rotation (team admins): it pages nobody from now on and leaves the team's lists, default
+    policies and handoff reminders; its history stays. Archiving twice changes nothing."""
+    session = get_session()
+    rotation = service.get_rotation(session, rotation_id)
+    require_team_admin(current_user(), rotation.team_id)
+    service.archive_rotation(session, rotation, now=utcnow())
     session.commit()
     return _rotation_body(service.get_rotation(session, rotation_id))
 
@@ -197,9 +210,11 @@ def delete_override(rotation_id: int, override_id: int):
 # --- time off --------------------------------------------------------------------------------
 
 def _require_self_or_admin(user_id: int) -> None:
-    me = current_user()
-    if me.id != user_id and not me.is_admin:
-        raise Forbidden("only the user themselves or an administrator may change their time off")
+    """The person, a site admin, or an admin of one of the person's teams (auth.may_manage_time_off)."""
+    from oncall.auth import require_time_off_manager
+    from oncall.people.service import get_user
+
+    require_time_off_manager(current_user(), get_user(get_session(), user_id))
 
 
 @bp.get("/users/<int:user_id>/time-off")

@@ -22,6 +22,8 @@ class Rotation(Base):
     # +1 with every such change: with updated_at (which tells a reused SQLite id apart) it forms the cache
     # stamp, and unlike a timestamp it moves even when two changes carry the same clock reading.
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # An archived rotation pages nobody and leaves the pages and lists; its shifts, overrides and handoffs stay.
+    archived_at: Mapped[datetime | None]
 
     versions: Mapped[list["RotationVersion"]] = relationship(
         back_populates="rotation", cascade="all, delete-orphan", order_by="RotationVersion.id"

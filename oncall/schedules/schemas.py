@@ -86,6 +86,8 @@ class RotationSchema(Schema):
     participant_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=MAX_PARTICIPANTS))
     versions = fields.List(fields.Nested(VersionSchema), dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
+    archived_at = UTCDateTime(dump_only=True, allow_none=True,
+                              metadata={"description": "Set once archived: the rotation pages nobody"})
 
 
 class RotationUpdateSchema(Schema):

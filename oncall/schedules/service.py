@@ -28,10 +28,13 @@ def get_rotation(session: Session, rotation_id: int) -> Rotation:
     return rotation
 
 
-def list_rotations(session: Session, *, team_id: int | None = None) -> list[Rotation]:
+def list_rotations(session: Session, *, team_id: int | None = None, archived: bool = True) -> list[Rotation]:
+    """Rotations by id; `archived` False leaves archived ones out (pages, reminders)."""
     query = select(Rotation).options(selectinload(Rotation.versions).selectinload(RotationVersion.participants))
     if team_id is not None:
         query = query.where(Rotation.team_id == team_id)
+    if not archived:
+        query = query.where(Rotation.archived_at.is_(None))
     return list(session.scalars(query.order_by(Rotation.id)))
 
 
@@ -406,3 +409,29 @@ def delete_time_off(session: Session, entry: TimeOff, *, now: datetime) -> None:
     touch_rotations_of_user(session, entry.user_id, now)
     session.delete(entry)
     session.flush()
+
+
+def preview_update(session: Session, rotation: Rotation, changes: dict, *, now: datetime,
+                   weeks: int = 4) -> tuple[list[timeline.Shift], list[timeline.Shift]]:
+    """The rotation's coming shifts in rotation order (overrides and time off not applied), as they are and as
+    they would be after update_rotation(changes), which is tried inside a savepoint and undone: nothing is
+    saved, and the same checks refuse the same changes."""
+    end = now + timedelta(weeks=weeks)
+    before = timeline.shifts_between(timeline.build_schedule(rotation.to_plain()), now, end)
+    savepoint = session.begin_nested()
+    try:
+        update_rotation(session, rotation, dict(changes), now=now)
+        proposed = rotation.to_plain()
+    finally:
+        savepoint.rollback()
+    return before, timeline.shifts_between(timeline.build_schedule(proposed), now, end)
+
+
+def archive_rotation(session: Session, rotation: Rotation, *, now: datetime) -> Rotation:
+    """Stop a rotation: it pages nobody from now on (escalation steps naming it reach nobody and move on), leaves
+    the team's pages, its default policies and handoff reminders; what happened on it stays readable."""
+    if rotation.archived_at is None:
+        rotation.archived_at = now
+        touch_rotations(session, [rotation.id], now)
+    session.flush()
+    return rotation

@@ -44,7 +44,9 @@ def init_app(app: Flask) -> None:
                                message="This form is too old or was not sent from this site. "
                                        "Go back, reload the page and try again.", detail=error.description), 400
 
-    from oncall.web import calendar_views, dashboard_views, filters, incidents_views, swap_views  # noqa: F401  (add their pages to the blueprint)
+    # Each module adds its pages to the one blueprint.
+    from oncall.web import (calendar_links, calendar_views, dashboard_views, escalation, filters,  # noqa: F401
+                            incidents_views, integrations, passwords, profile, rotations, swap_views, teams, tokens)
     from oncall.web.cli import user_group
     from oncall.web.views import bp as web_bp
 

@@ -14,6 +14,7 @@ from oncall.handoffs.draft import LATE_WINDOW
 from oncall.incidents.models import RESOLVED, Incident
 from oncall.incidents.triage import triage
 from oncall.paging.models import Notification
+from oncall.people import phones
 from oncall.people.models import Team, User
 from oncall.schedules import coverage, service as schedules, swaps, timeline
 from oncall.schedules.models import Override, Rotation, SwapRequest
@@ -78,6 +79,8 @@ class Dashboard:
     team_filter: int | None
     swap_requests: list[SwapRequest]  # open ones the reader may answer or is waiting on
     rotation_names: dict[int, str]
+    # Per team: people on its rotations whom no page can reach (no verified phone), phones.unverified_on_rotations.
+    unreachable: dict[int, list[dict]] = field(default_factory=dict)
 
     @property
     def names(self) -> dict[int, str]:
@@ -123,7 +126,7 @@ def load(session: Session, *, user: User, now: datetime, team_filter: int | None
     team_ids = [t.id for t in shown]
     teams_by_id = {t.id: t for t in shown}
 
-    every_rotation = schedules.list_rotations(session)
+    every_rotation = schedules.list_rotations(session, archived=False)
     rotation_names = {r.id: r.name for r in every_rotation}
     rotations = [r for r in every_rotation if r.team_id in teams_by_id]
     lo = now - LATE_WINDOW
@@ -178,7 +181,8 @@ def load(session: Session, *, user: User, now: datetime, team_filter: int | None
     blocks = [TeamBlock(t, t.id in member_of, rows_by_team[t.id]) for t in shown]
     blocks.sort(key=lambda b: (not b.mine, b.team.name.lower()))
     return Dashboard(now, incident_rows, blocks, mine, owed, _people(session, people),
-                     _reasons(session, override_ids), offered, team_filter, swap_requests, rotation_names)
+                     _reasons(session, override_ids), offered, team_filter, swap_requests, rotation_names,
+                     phones.unverified_on_rotations(session, team_ids=team_ids, now=now))
 
 
 def _people(session: Session, ids: set) -> dict[int, Person]:

@@ -81,3 +81,10 @@ def load_web_demo(session: Session, *, now: datetime, users: list[User], payment
     incidents.create_incident(session, team_id=platform.id, severity="SEV4", title="Stale metrics on the cache dashboard",
                               now=now - 3 * hour)
     session.flush()
+
+
+def sign_in_lines(base_url: str) -> list[str]:
+    """What `oncall run --demo` prints about the web: where to sign in as a site admin and as a plain member."""
+    return [f"Web: {base_url}/ (every demo person's password is {DEMO_PASSWORD})",
+            f"  site admin: alice@example.com (every team and person; Teams to create one, {base_url}/teams)",
+            "  plain member: bob@example.com (Payments: sees its pages, cannot change its setup)"]

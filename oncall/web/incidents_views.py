@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from oncall.clock import utcnow
 from oncall.db import get_session
+from oncall.escalation import service as escalation
 from oncall.errors import Forbidden, NotFound, OncallError
 from oncall.incidents import service as incidents
 from oncall.escalation.policy import SEVERITIES
@@ -95,9 +96,12 @@ def _page_context(incident_id: int, **extra) -> dict:
         incident.acknowledged_by_id, incident.resolved_by_id}
     people.discard(None)
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(people))).all()) if people else {}
+    now = utcnow()
+    outlook = escalation.incident_outlook(session, incident, now=now)
+    labels = escalation.target_labels(session, team_id=incident.team_id, steps=outlook["steps"])
     return {"incident": incident, "events": events, "notifications": notifications, "names": names, "team": team,
-            "members": members, "now": utcnow(), "may_act": permissions.is_member(web_user(), incident.team_id),
-            "errors": {}, "form": {}} | extra
+            "members": members, "now": now, "outlook": outlook, "labels": labels,
+            "may_act": permissions.is_member(web_user(), incident.team_id), "errors": {}, "form": {}} | extra
 
 
 @bp.get("/incidents/<int:incident_id>")

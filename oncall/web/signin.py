@@ -3,16 +3,17 @@ and must commit even when sign-in fails, so the failure is counted."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from oncall.errors import Invalid, OncallError, Unauthorized
+from oncall.errors import Forbidden, Invalid, NotFound, OncallError, Unauthorized
 from oncall.people.models import User
-from oncall.web.models import LoginFailure
+from oncall.web.models import LoginFailure, SignInLink
 
 # 5 failures per email and address in 15 minutes stop password guessing at about 480 a day per
 # address while a person who mistypes a few times is not locked out for long.
@@ -96,3 +97,70 @@ def session_fingerprint(user: User) -> str:
     """Ties a signed-in session to the password it was opened with and to the user's session epoch: a new
     password, or signing out, ends every session opened before."""
     return hashlib.sha256(f"{user.password_hash or ''}:{user.session_epoch or 0}".encode()).hexdigest()[:16]
+
+
+# --- one-time sign-in links ------------------------------------------------------------------------------
+
+SIGN_IN_LINK_LIFETIME = timedelta(days=3)
+
+
+def may_manage_sign_in(actor: User, person: User) -> bool:
+    """Site admins for anyone; a team admin for a person of their team who has never had a password (someone
+    they invited), so that no team admin can take over a colleague's account."""
+    if actor.is_admin:
+        return True
+    if person.password_hash or person.is_admin:
+        return False
+    admin_of = {m.team_id for m in actor.memberships if m.role == "admin"}
+    return any(m.team_id in admin_of for m in person.memberships)
+
+
+def make_sign_in_link(session: Session, *, actor: User, person: User, now: datetime) -> str:
+    """A new one-time link's secret for `person` (earlier unused links stop working)."""
+    if not may_manage_sign_in(actor, person):
+        raise Forbidden("Only site admins, or a team admin for someone of their team who has no password yet, "
+                        "may make a sign-in link.")
+    session.execute(update(SignInLink).where(SignInLink.user_id == person.id, SignInLink.used_at.is_(None),
+                                             SignInLink.expires_at > now).values(expires_at=now))
+    secret = secrets.token_urlsafe(32)
+    session.add(SignInLink(user_id=person.id, token_hash=hashlib.sha256(secret.encode()).hexdigest(),
+                           created_by_id=actor.id, created_at=now, expires_at=now + SIGN_IN_LINK_LIFETIME))
+    session.flush()
+    return secret
+
+
+def find_sign_in_link(session: Session, secret: str, *, now: datetime, lock: bool = False):
+    """The usable link behind `secret` (unused, unexpired), else None."""
+    if not secret or len(secret) > 100:
+        return None
+    query = select(SignInLink).where(SignInLink.token_hash == hashlib.sha256(secret.encode()).hexdigest())
+    link = session.scalar(query.with_for_update() if lock else query)
+    if link is None or link.used_at is not None or link.expires_at <= now:
+        return None
+    return link
+
+
+def use_sign_in_link(session: Session, secret: str, *, password: str, now: datetime) -> User:
+    """Set the person's password with a one-time link and use it up; returns the person to sign in."""
+    link = find_sign_in_link(session, secret, now=now, lock=True)
+    if link is None:
+        raise NotFound("This sign-in link has expired or was used already. Ask an admin for a new one.")
+    user = session.get(User, link.user_id)
+    set_password(session, user=user, password=password)
+    link.used_at = now
+    session.flush()
+    return user
+
+
+def change_password(session: Session, *, user: User, current: str, new: str) -> None:
+    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
+        raise Invalid("the current password is wrong", fields={"current_password": ["Wrong password."]})
+    set_password(session, user=user, password=new)
+
+
+def set_first_password(session: Session, *, actor: User, person: User, password: str) -> None:
+    """An admin sets the password of a person who has none yet (site admins: anyone's)."""
+    if not may_manage_sign_in(actor, person):
+        raise Forbidden("Only site admins, or a team admin for someone of their team who has no password yet, "
+                        "may set a password for them.")
+    set_password(session, user=person, password=password)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.errors import Forbidden, NotFound, OncallError, Unauthorized
-from oncall.feeds import service as feeds
+from oncall.feeds import service as feeds, subscriptions
 from oncall.fields import MAX_ID
 from oncall.http import STATUS
 from oncall.people.models import User
@@ -178,24 +178,38 @@ def _participants(session, text: str) -> list[int] | None:
 @bp.post("/rotations/<int:rotation_id>/settings")
 @login_required
 def rotation_settings(rotation_id: int):
-    """Team admins only: rename, change participants or handoff time from an instant on (the API's PATCH)."""
+    """Team admins only: rename, change participants, handoff time, zone or shift length from an instant on (the
+    API's PATCH). With action=preview nothing is saved: the page shows the coming shifts as they are and as they
+    would be."""
     session = get_session()
     me = web_user()
     rotation = schedules.get_rotation(session, rotation_id)
     permissions.require_team_admin(me, rotation.team_id)
     form = request.form
     try:
+        count, unit = forms.integer(form.get("shift_count")), (form.get("shift_unit") or "").strip()
         data = forms.load(RotationUpdateSchema(), {
             "name": (form.get("name") or "").strip(),
             "handoff_time": form.get("handoff_time", ""),
+            "time_zone": (form.get("time_zone") or "").strip() or None,
+            "shift_length": {"unit": unit, "count": count} if count is not None or unit else None,
             "participant_ids": _participants(session, form.get("participants", "")) or [],
             "effective_at": forms.local_instant("effective_at", form.get("effective_at"), me.time_zone),
-        }, names={"participant_ids": "participants"})
-        current = {"name": rotation.name, "handoff_time": rotation.current.handoff_time,
-                   "participant_ids": rotation.current.participant_ids}
+        }, names={"participant_ids": "participants", "shift_length.count": "shift_count",
+                  "shift_length.unit": "shift_unit", "shift_length": "shift_count"})
+        version = rotation.current
+        current = {"name": rotation.name, "handoff_time": version.handoff_time, "time_zone": version.time_zone,
+                   "shift_length": version.shift_length, "participant_ids": version.participant_ids}
         changes = {key: value for key, value in data.items() if key in current and value != current[key]}
         if set(changes) - {"name"} and "effective_at" in data:
             changes["effective_at"] = data["effective_at"]
+        if form.get("action") == "preview":
+            before, after = schedules.preview_update(session, rotation, changes, now=utcnow())
+            session.rollback()
+            return render_template("schedules/rotation.html", **_rotation_context(
+                rotation_id, form=form.to_dict(), preview={"before": before, "after": after,
+                                                           "names": overview.user_names(session, {
+                                                               s.user_id for s in before + after})}))
         if changes:
             schedules.update_rotation(session, rotation, changes, now=utcnow())
     except (Forbidden, NotFound):
@@ -207,32 +221,49 @@ def rotation_settings(rotation_id: int):
     return redirect(url_for("web.rotation", rotation_id=rotation_id), 303)
 
 
+@bp.post("/rotations/<int:rotation_id>/archive")
+@login_required
+def archive_rotation(rotation_id: int):
+    """Team admins: the rotation stops paging and leaves the lists (schedules.archive_rotation, as the API's
+    POST /rotations/{id}/archive)."""
+    session = get_session()
+    rotation = schedules.get_rotation(session, rotation_id)
+    permissions.require_team_admin(web_user(), rotation.team_id)
+    schedules.archive_rotation(session, rotation, now=utcnow())
+    session.commit()
+    flash(f"{rotation.name} is archived: it pages nobody, and escalation steps naming it move on at once.")
+    return redirect(url_for("web.team", team_id=rotation.team_id), 303)
+
+
 @bp.post("/rotations/<int:rotation_id>/calendar-feed")
 @login_required
 def create_calendar_feed(rotation_id: int):
-    """A secret calendar URL for this rotation, created for the signed-in person and shown once."""
-    session = get_session()
-    schedules.get_rotation(session, rotation_id)
-    feed = feeds.create_feed(session, owner_id=web_user().id, scope="rotation", scope_id=rotation_id, now=utcnow())
-    session.commit()
-    links = feeds.feed_links(feed, current_app.config["PUBLIC_URL"])
-    return render_template("schedules/rotation.html", **_rotation_context(rotation_id, feed_links=links)), 201
+    """This rotation's secret calendar URL for the signed-in person: made and shown once, or, when they have
+    one already, its state and a button to make a new one (revoking it)."""
+    rotation = schedules.get_rotation(get_session(), rotation_id)
+    return _subscribe("rotation", rotation_id, f"rotation {rotation.name}")
 
 
 @bp.post("/calendar-feed/<any(team, user):scope>/<int:scope_id>")
 @login_required
 def create_other_calendar_feed(scope: str, scope_id: int):
-    """A secret calendar URL for a whole team, or for the signed-in person's own shifts, shown once."""
-    session = get_session()
+    """A secret calendar URL for a whole team, or for the signed-in person's own shifts (as above)."""
     me = web_user()
     if scope == "user" and scope_id != me.id:
         raise Forbidden("a personal calendar link is only for its owner")
     # The team is named in the URL, so an unknown one is a missing page (404), not a bad form field.
-    label = "your own shifts in every rotation" if scope == "user" else f"team {feed_target_name(session, scope_id)}"
-    feed = feeds.create_feed(session, owner_id=me.id, scope=scope, scope_id=scope_id, now=utcnow())
+    label = "your own shifts in every rotation" if scope == "user" else f"team {feed_target_name(get_session(), scope_id)}"
+    return _subscribe(scope, scope_id, label)
+
+
+def _subscribe(scope: str, scope_id: int, label: str):
+    session = get_session()
+    feed, made = subscriptions.subscribe(session, owner_id=web_user().id, scope=scope, scope_id=scope_id,
+                                         now=utcnow(), replace=request.form.get("replace") == "1")
     session.commit()
-    return render_template("web/calendar_link.html", links=feeds.feed_links(feed, current_app.config["PUBLIC_URL"]),
-                           label=label), 201
+    links = feeds.feed_links(feed, current_app.config["PUBLIC_URL"]) if made else None
+    return render_template("web/calendar_link.html", links=links, feed=feed, label=label,
+                           again=request.path), 201 if made else 200
 
 
 def feed_target_name(session, team_id: int) -> str:

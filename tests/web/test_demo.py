@@ -56,3 +56,17 @@ def test_every_page_shows_demo_data(app, session, clock, day):
     bob = Browser(app.test_client()).sign_in("bob@example.com", DEMO_PASSWORD)
     assert "Vacation" in bob.get("/time-off").get_data(as_text=True)
     assert load_demo(session, now=utcnow()) is False  # only once
+
+
+
+def test_run_demo_says_where_to_sign_in_as_a_site_admin_and_as_a_plain_member(app, session):
+    from oncall.people.models import TeamMember, User
+    from oncall.web.demo import sign_in_lines
+
+    load_demo(session, now=utcnow())
+    lines = "\n".join(sign_in_lines("http://127.0.0.1:5000"))
+    assert DEMO_PASSWORD in lines and "site admin: alice@example.com" in lines and "plain member: bob@example.com" in lines
+    alice = session.scalar(select(User).where(User.email == "alice@example.com"))
+    bob = session.scalar(select(User).where(User.email == "bob@example.com"))
+    assert alice.is_admin and not bob.is_admin
+    assert {m.role for m in session.scalars(select(TeamMember).where(TeamMember.user_id == bob.id))} == {"member"}
