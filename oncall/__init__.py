@@ -63,6 +63,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     # Before any blueprint: every <int:id> in a URL is bounded to the databases' integer range.
     app.url_map.converters["int"] = IdConverter
+    # A path with doubled slashes is not ours, and answers 404: werkzeug would otherwise redirect it to the
+    # merged path, and for //calendars/<secret>.ics that Location header repeats a feed's secret to whatever
+    # logs or caches responses on the way (issue 14).
+    app.url_map.merge_slashes = False
     migrate_target = db.init_app(app)
     Migrate(app, migrate_target, directory=str(MIGRATIONS), render_as_batch=True)
 

@@ -1,5 +1,6 @@
 """Calendar feeds over HTTP: creating and revoking them, serving them, caching, changes showing at once."""
 import hashlib
+from urllib.parse import unquote
 from datetime import timedelta, timezone
 
 import icalendar
@@ -549,3 +550,22 @@ def test_a_feed_never_opens_a_newer_target_that_took_its_targets_id(api, session
     session.execute(update(model).where(model.id == ahead).values(created_at=utcnow() + timedelta(seconds=5)))
     session.commit()
     assert client.get(make_feed(scope, ahead)["path"], query_string=WINDOW).status_code == 200
+
+
+# --- secrets: no path shape redirects to a feed --------------------------------------------------------
+
+def test_odd_paths_to_a_feed_answer_404_and_never_redirect_with_its_secret(client, make_rotation, make_feed):
+    feed = make_feed("rotation", make_rotation()["id"])
+    secret = feed["path"].removeprefix("/calendars/").removesuffix(".ics")
+    assert client.get(feed["path"], query_string=WINDOW).status_code == 200
+    # Leading slashes are one to werkzeug (Request.path, Map.match): that is the feed itself, answered as such.
+    # Servers decode %2F in PATH_INFO, so /calendars%2F<secret>.ics is the feed's own path too.
+    served = [f"//calendars/{secret}.ics", f"///calendars/{secret}.ics", f"/%2Fcalendars/{secret}.ics",
+              f"/calendars%2F{secret}.ics"]
+    for path in served + [f"/calendars//{secret}.ics", f"//calendars//{secret}.ics", f"/calendars/{secret}.ics/",
+                          f"/calendars/./{secret}.ics", f"/calendars/%2F{secret}.ics"]:
+        # The path exactly as a server hands it over (a client would read "//calendars/..." as a host name).
+        response = client.get("/", query_string=WINDOW, environ_overrides={"PATH_INFO": unquote(path)})
+        assert response.status_code == (200 if path in served else 404), path
+        assert "Location" not in response.headers, path
+        assert response.status_code == 200 or secret not in response.get_data(as_text=True), path
