@@ -119,19 +119,22 @@ def assert_each_page_accepted_once(db, twilio, incident_ids) -> list[Notificatio
 def test_three_dispatchers_and_a_slow_carrier_request_each_call_once(db, fake_twilio):
     """The first round's bug: a lease computed from a clock read once per dispatch pass was already expired for
     rows claimed late in a slow pass, so another dispatcher called the same person again while the first call
-    was still in flight. A 2 s carrier with a 3 s lease and two requests per dispatcher: with leases from such a
-    stale clock (or from claims bigger than the free request slots) later pages would be called twice."""
-    ids = open_incidents(db, incidents=10, members=1)
+    was still in flight. A 2 s carrier with a 5 s lease and two requests per dispatcher: with leases from such a
+    stale clock (or from claims bigger than the free request slots) later pages would be called twice. (A 3 s
+    lease left too little room for the test's own process under CI's parallel load: a request recorded 1 s
+    late is a lease that ran out, not a bug.)"""
+    ids = open_incidents(db, incidents=20, members=1)
     fake_twilio.latency = 2.0
     started = time.monotonic()
-    with Dispatchers(fake_twilio, 3, lease=outbox.timedelta(seconds=3), concurrency=2) as dispatchers:
+    with Dispatchers(fake_twilio, 3, lease=outbox.timedelta(seconds=5), concurrency=2) as dispatchers:
         processes.wait_for(lambda: unfinished(db, ids) == 0, timeout=60, interval=0.2, what="every call sent")
         time.sleep(0.5)  # a duplicate in flight would land now
     assert not dispatchers.errors
     rows = assert_each_page_accepted_once(db, fake_twilio, ids)
-    assert len(fake_twilio.calls) == len(rows) == 10 and all(r.attempts == 1 for r in rows)
-    # 10 calls, 6 at a time, 2 s each: two rounds, not five (the three dispatchers shared the work).
-    assert time.monotonic() - started < 8
+    assert len(fake_twilio.calls) == len(rows) == 20 and all(r.attempts == 1 for r in rows)
+    # 20 calls, 6 at a time, 2 s each: four rounds (8 s, longer than a lease, so a lease read at the start of a
+    # pass would run out in it), not ten (the three dispatchers shared the work).
+    assert time.monotonic() - started < 14
 
 
 def test_a_failing_carrier_is_retried_and_fallen_back_and_nothing_is_lost_or_doubled(db, fake_twilio, monkeypatch):
