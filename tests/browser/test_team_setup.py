@@ -69,18 +69,8 @@ def server(tmp_path_factory):
     get_engine(app).dispose()
 
 
-from tests.browser.test_handoff_flow import _real_clock_env  # noqa: E402  (chromium runs outside faketime)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, env=_real_clock_env(),
-                                    args=["--headless", "--no-sandbox", "--disable-gpu",
-                                          "--disable-background-networking"])
-        yield browser
-        browser.close()
+# The one browser fixture of the browser tests (outside faketime, the agreed chromium flags).
+from tests.browser.test_handoff_flow import browser as chromium  # noqa: E402,F401
 
 
 def shoot(page, name: str) -> None:
