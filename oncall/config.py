@@ -31,10 +31,15 @@ class Config:
     ALERTMANAGER_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     TWILIO_MAX_CONTENT_LENGTH = 64 * 1024
 
+    # Events per calendar feed at most (oncall/feeds/service.py: a feed too full for its window keeps the ones
+    # nearest today).
+    FEED_MAX_EVENTS = 1000
+
     # Rate limits (Flask-Limiter; oncall/ratelimits.py says who is counted and why the defaults are these).
     # RATELIMIT_ENABLED defaults to on, off under TESTING unless a test turns it on.
     RATELIMIT_API = "1200 per minute"  # per API token (per address without one)
     RATELIMIT_FEEDS = "300 per minute"  # calendar feeds, per address
+    RATELIMIT_FEED_BUILDS = "20 per minute"  # calendar feeds built (not served from cache or 304), per feed
     RATELIMIT_WEBHOOK_REFUSALS = "60 per minute"  # webhook requests refused for their signature/token, per address
     RATELIMIT_ALERTS = ""  # alert intake per token: off, as a 429 loses Alertmanager's notification
     RATELIMIT_STORAGE_URI = "memory://"  # per process; e.g. redis://host:6379 to share across processes

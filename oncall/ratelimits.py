@@ -12,6 +12,9 @@ Who is counted, and why the defaults are what they are:
 - Calendar feeds (RATELIMIT_FEEDS, 300/minute per address): calendar apps poll every few minutes to hours,
   even a whole office behind one address; one address polling expensive feeds many times a second is not
   a calendar.
+- Calendar feed builds (RATELIMIT_FEED_BUILDS, 20/minute per feed): a feed is built when no copy is cached
+  for its ETag, which a client can force by varying its window or reminder at every request; a calendar app
+  asks for one view and then polls it, so twenty different views a minute of one feed is not a calendar.
 - Twilio's webhooks and the Alertmanager webhook (RATELIMIT_WEBHOOK_REFUSALS, 60/minute per address): only
   requests refused for a bad signature or token are counted, after the check, so a request that passes is
   never throttled whatever its address did before. Twilio retries neither a status callback nor an SMS
@@ -88,17 +91,29 @@ def init_app(app: Flask) -> None:
 def count_refused_webhook() -> None:
     """A webhook request was refused for its signature or token: count it against its address, and answer
     429 instead once the address is past RATELIMIT_WEBHOOK_REFUSALS. Only refused requests get here."""
+    _count("RATELIMIT_WEBHOOK_REFUSALS", "webhook-refusals", address(),
+           "Too many refused requests from this address: at most {value}.")
+
+
+def count_feed_build(feed_key: str) -> None:
+    """A calendar feed is about to be built (no cached copy for its ETag): count it against the feed, and answer
+    429 once it is past RATELIMIT_FEED_BUILDS. A client polling with If-None-Match, or one whose copy is cached,
+    never gets here; one varying its window or reminder to make every request a build soon does."""
+    _count("RATELIMIT_FEED_BUILDS", "feed-builds", feed_key,
+           "Too many changed views of this calendar feed: at most {value}.")
+
+
+def _count(setting: str, namespace: str, key: str, message: str) -> None:
     limiter: Limiter = current_app.extensions["oncall_limiter"]
-    value = current_app.config.get("RATELIMIT_WEBHOOK_REFUSALS")
+    value = current_app.config.get(setting)
     if not limiter.enabled or not value:
         return
     item = parse(value)
     try:
-        allowed = limiter.limiter.hit(item, "webhook-refusals", address())
-        reset_at = limiter.limiter.get_window_stats(item, "webhook-refusals", address()).reset_time
-    except Exception:  # a broken limiter storage must not turn a 401/403 into a 500
-        log.exception("rate limit storage failed; webhook refusal not counted")
+        allowed = limiter.limiter.hit(item, namespace, key)
+        reset_at = limiter.limiter.get_window_stats(item, namespace, key).reset_time
+    except Exception:  # a broken limiter storage must not turn an answer into a 500
+        log.exception("rate limit storage failed; %s not counted", namespace)
         return
     if not allowed:
-        raise TooManyRequests(f"Too many refused requests from this address: at most {value}.",
-                              retry_after=max(1, int(reset_at - time.time())))
+        raise TooManyRequests(message.format(value=value), retry_after=max(1, int(reset_at - time.time())))

@@ -23,8 +23,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy.exc import DBAPIError
 
+from oncall.clock import database_now
 from oncall.db import get_engine, get_sessionmaker
 from oncall.escalation import engine
+from oncall.feeds import service as feeds, stamps as feed_stamps
 from oncall.handoffs import reminders as handoff_reminders
 from oncall.operations.heartbeats import Heartbeat
 from oncall.paging import outbox
@@ -91,6 +93,17 @@ class Worker:
             log.warning("outbox dispatch failed; the next one retries", exc_info=True)
             return total
 
+    def housekeeping(self) -> None:
+        """Delete what nothing reads any more: stamps of calendar events no feed window can reach."""
+        try:
+            with self.sessions.begin() as session:
+                pruned = feed_stamps.prune(session, database_now(session), feeds.MAX_DISTANCE + timedelta(days=1))
+        except DBAPIError:
+            log.warning("housekeeping failed; the next run retries", exc_info=True)
+            return
+        if pruned:
+            log.info("housekeeping: deleted %s stamps of calendar events past every window", pruned)
+
     def run_once(self) -> tuple[int, int]:
         """One tick and one dispatch until nothing more is due now (`oncall worker --once`)."""
         fired = self.tick()
@@ -108,6 +121,8 @@ class Worker:
         # Handoff reminders (SMS) and re-pages of unacknowledged handoffs (issue #5), queued in the outbox.
         scheduler.add_job(handoff_reminders.run_reminders, "interval", seconds=30, id="handoff-reminders",
                           next_run_time=now, args=[self.sessions], kwargs={"public_url": self.public_url}, **common)
+        scheduler.add_job(self.housekeeping, "interval", hours=1, id="housekeeping",
+                          next_run_time=now + timedelta(minutes=1), **common)
         self.heartbeat.schedule(scheduler)  # /healthz and /metrics tell when this process stops
         self.scheduler = scheduler
         return scheduler

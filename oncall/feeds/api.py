@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import http_date
 
+from oncall import ratelimits
 from oncall.auth import current_user, require_admin
 from oncall.clock import utcnow
 from oncall.db import after_request_session, get_session, get_sessionmaker
@@ -151,7 +152,10 @@ def calendar_feed(secret: str):
         return Response(status=304, headers=headers)
     body = caches.bodies.get(etag)
     if body is None:
-        body = service.build_feed(session, ref, window, reminder=reminder, public_url=public_url)
+        ratelimits.count_feed_build(secret_hash)
+        body = service.build_feed(session, ref, window, reminder=reminder, public_url=public_url,
+                                  open_writer=get_sessionmaker().begin,
+                                  max_events=int(current_app.config["FEED_MAX_EVENTS"]))
         # Built from several queries: keep it under this ETag only if nothing changed meanwhile. Otherwise
         # it is still served; its (older) ETag makes the client's next poll fetch the newer state.
         if service.feed_state(session, ref) == state:

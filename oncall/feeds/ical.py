@@ -1,7 +1,8 @@
 """Final shifts to an RFC 5545 calendar (pure: plain data in, bytes out, built with the icalendar package)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -12,8 +13,8 @@ PRODID = "-//oncall//Calendar feeds 1.0//EN"
 # RFC 7986 5.7 and its older Microsoft spelling: how often a client should poll. Answers to polls are
 # cheap (304), and an override saved now should reach phones soon.
 REFRESH = timedelta(minutes=15)
-# SEQUENCE counts seconds from here: it stays a positive 32-bit integer (RFC 5545 3.3.8) until 2092.
-SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+# LAST-MODIFIED of an event no stamp is known for (render_feed called without stamps).
+NEVER_STAMPED = datetime(2024, 1, 1, tzinfo=UTC)
 
 SUMMARY_UNCOVERED = "Uncovered: nobody on call"
 
@@ -43,8 +44,18 @@ class FeedShift:
     source: str  # 'rotation' | 'override' | 'time_off' | 'uncovered'
     covering_for_name: str | None = None  # for 'time_off': whose PTO this covers
     override_reason: str | None = None  # for 'override'
-    # The last change to the shift's rotation (Rotation.updated_at); see sequence_of().
-    changed_at: datetime = SEQUENCE_EPOCH
+
+
+@dataclass(frozen=True, slots=True)
+class EventStamp:
+    """RFC 5545 3.8.7.4 and 3.8.7.3: an event's SEQUENCE grows, and its LAST-MODIFIED moves, exactly when what a
+    client shows of it changes (feeds/stamps.py keeps them per UID)."""
+
+    sequence: int
+    modified_at: datetime
+
+
+UNSTAMPED = EventStamp(0, NEVER_STAMPED)
 
 
 def uid_of(calendar: FeedCalendar, shift: FeedShift) -> str:
@@ -60,18 +71,13 @@ def uid_of(calendar: FeedCalendar, shift: FeedShift) -> str:
             f".{calendar.scope}-{calendar.scope_id}@{calendar.host}")
 
 
-def sequence_of(shift: FeedShift) -> int:
-    """RFC 5545 3.8.7.4: SEQUENCE must grow whenever an event a client already has changes.
-
-    Nothing is stored per shift, and deleted overrides or time off leave no row behind, so no per-shift
-    timestamp could be trusted to move forward when a shift reverts. The rotation's updated_at does: every
-    change to the rotation, its overrides or its people's time off bumps it. SEQUENCE is therefore
-    that instant in seconds, the same for every shift of the rotation: a change raises the number of the
-    shifts it touched (and, harmlessly, of their neighbours), it never goes backwards, and the same data
-    always renders the same bytes, which keeps ETags honest. Two changes within one second share a
-    number; a client would have to poll between them to notice.
-    """
-    return max(0, int((shift.changed_at - SEQUENCE_EPOCH).total_seconds()))
+def fingerprint_of(calendar: FeedCalendar, shift: FeedShift) -> str:
+    """A digest of everything a client shows of the event (times, texts, link), stamps and alarm aside: a new
+    fingerprint for a UID is a change, so its SEQUENCE must grow; the same one is no change at all."""
+    parts = (uid_of(calendar, shift), shift.start_at.astimezone(UTC).isoformat(),
+             shift.end_at.astimezone(UTC).isoformat(), summary_of(shift), description_of(calendar, shift),
+             rotation_url(calendar, shift.rotation_id))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
 def summary_of(shift: FeedShift) -> str:
@@ -98,18 +104,19 @@ def description_of(calendar: FeedCalendar, shift: FeedShift) -> str:
     return f"{text}\n\nRotation: {rotation_url(calendar, shift.rotation_id)}"
 
 
-def render_feed(calendar: FeedCalendar, shifts: Iterable[FeedShift], *, reminder_minutes: int | None = None) -> bytes:
+def render_feed(calendar: FeedCalendar, shifts: Iterable[FeedShift], *,
+                stamps: Mapping[str, EventStamp] | None = None, reminder_minutes: int | None = None) -> bytes:
     """The whole VCALENDAR as bytes: see build_calendar."""
-    return serialize(build_calendar(calendar, shifts, reminder_minutes=reminder_minutes))
+    return serialize(build_calendar(calendar, shifts, stamps=stamps, reminder_minutes=reminder_minutes))
 
 
 def build_calendar(calendar: FeedCalendar, shifts: Iterable[FeedShift], *,
-                   reminder_minutes: int | None = None) -> Calendar:
+                   stamps: Mapping[str, EventStamp] | None = None, reminder_minutes: int | None = None) -> Calendar:
     """One VEVENT per shift, in UTC, transparent, never a recurrence rule.
 
     Times are written in UTC (...Z) rather than local time with TZID: clients disagree about local
     times in a fall-back hour, never about an instant. Each shift is its own VEVENT because clients
-    expand RRULEs across DST differently.
+    expand RRULEs across DST differently. `stamps` gives each UID its SEQUENCE and LAST-MODIFIED.
     """
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -136,15 +143,18 @@ def build_calendar(calendar: FeedCalendar, shifts: Iterable[FeedShift], *,
     transparent = vText("TRANSPARENT")
     display = vText("DISPLAY")
     trigger = None if reminder_minutes is None else vDuration(timedelta(minutes=-reminder_minutes))
+    stamps = stamps or {}
     for shift in shifts:
-        stamp = prop(vDatetime, shift.changed_at.astimezone(UTC).replace(microsecond=0))
+        uid = uid_of(calendar, shift)
+        known = stamps.get(uid, UNSTAMPED)
+        stamp = prop(vDatetime, known.modified_at.astimezone(UTC).replace(microsecond=0))
         summary = prop(vText, summary_of(shift))
         event = Event()
-        event["UID"] = vText(uid_of(calendar, shift))
+        event["UID"] = vText(uid)
         # Without METHOD, DTSTAMP is when the event's information last changed (RFC 5545 3.8.7.2).
         event["DTSTAMP"] = stamp
         event["LAST-MODIFIED"] = stamp
-        event["SEQUENCE"] = prop(vInt, sequence_of(shift))
+        event["SEQUENCE"] = prop(vInt, known.sequence)
         event["DTSTART"] = prop(vDatetime, shift.start_at.astimezone(UTC))
         event["DTEND"] = prop(vDatetime, shift.end_at.astimezone(UTC))
         event["SUMMARY"] = summary

@@ -26,3 +26,20 @@ class CalendarFeed(Base):
 
     # The secret itself exists only on the object create_feed returns, never in the database.
     secret = None
+
+
+class FeedEventStamp(Base):
+    """What a feed last served for one event (by UID): a fingerprint of its content, its SEQUENCE and LAST-MODIFIED.
+
+    Kept so that a change raises the SEQUENCE of exactly the events it changed, whoever built the feed: an
+    override cuts one shift and leaves every other event's SEQUENCE and LAST-MODIFIED as they were."""
+
+    __tablename__ = "feed_event_stamps"
+
+    # SHA-256 of the UID, cut to 128 bits: a UID holds the public host name and can be long.
+    uid_hash: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(32))
+    sequence: Mapped[int] = mapped_column(Integer)
+    modified_at: Mapped[datetime]
+    # The event's end: stamps of events no window can reach any more are deleted (stamps.prune).
+    end_at: Mapped[datetime] = mapped_column(index=True)

@@ -6,6 +6,8 @@ import hmac
 import re
 import secrets
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
@@ -14,7 +16,7 @@ from sqlalchemy import Integer, Select, String, bindparam, cast, func, literal_c
 from sqlalchemy.orm import Session, selectinload
 
 from oncall.errors import Invalid, NotFound
-from oncall.feeds import ical
+from oncall.feeds import ical, stamps
 from oncall.feeds.models import SCOPES, CalendarFeed
 from oncall.people.models import Team, User
 from oncall.schedules import timeline
@@ -31,6 +33,9 @@ DEFAULT_AHEAD = timedelta(days=180)
 MAX_WINDOW = timeline.MAX_WINDOW
 # Windows further than this from today are nobody's calendar, and keep date arithmetic far from overflow.
 MAX_DISTANCE = timedelta(days=3660)
+# Events per feed at most, unless the caller says (ONCALL_FEED_MAX_EVENTS): a 210-day window of 8-hour shifts
+# is 630 of them; hourly shifts over 400 days would be 9,600, seconds of work and megabytes no client wants.
+MAX_EVENTS = 1000
 # Changing what a feed looks like (texts, properties) must change every ETag: bump this with it.
 RENDER_VERSION = "2"
 
@@ -137,15 +142,23 @@ class Window:
     def key(self) -> str:
         return f"{self.start_at.isoformat()}/{self.end_at.isoformat()}"
 
+    @property
+    def anchor(self) -> datetime:
+        """What a feed too full for its window keeps nearest (bounded_window): today in the default window,
+        else the start the client asked for."""
+        return self.start_at + DEFAULT_PAST if self.moving else self.start_at
+
 
 def _midnight(day) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
 def feed_window(now: datetime, start_at: datetime | None = None, end_at: datetime | None = None) -> Window:
-    """The window a request asks for: by default 30 days back to 180 days ahead, whole UTC days, so that
-    it (and with it the ETag) changes once a day rather than at every request. Raises ValueError with the
-    offending field for windows that are reversed, too long or absurdly far away."""
+    """The window a request asks for: by default 30 days back to 180 days ahead. Always whole UTC days (a start
+    is moved back to its midnight, an end forward to the next), so the default window and with it the ETag
+    change once a day rather than at every request, and a client cannot defeat the cache of built feeds by
+    moving its window a second at a time. Raises WindowError with the offending field for windows that are
+    reversed, too long or absurdly far away."""
     today = _midnight(now.astimezone(UTC).date())
     if start_at is None and end_at is None:
         return Window(today - DEFAULT_PAST, today + DEFAULT_AHEAD, moving=True)
@@ -159,7 +172,9 @@ def feed_window(now: datetime, start_at: datetime | None = None, end_at: datetim
         raise WindowError("end", "Must be after start.")
     if end_at - start_at > MAX_WINDOW:
         raise WindowError("end", f"Windows are limited to {MAX_WINDOW.days} days.")
-    return Window(start_at.astimezone(UTC), end_at.astimezone(UTC), moving=False)
+    start_day = _midnight(start_at.astimezone(UTC).date())
+    end_day = _midnight(end_at.astimezone(UTC).date())
+    return Window(start_day, end_day if end_day == end_at else end_day + timedelta(days=1), moving=False)
 
 
 class WindowError(ValueError):
@@ -174,29 +189,32 @@ class WindowError(ValueError):
 class FeedState:
     """Everything a feed's bytes depend on besides the window, read in one cheap query.
 
-    Rotation.updated_at moves with every change to a rotation, its overrides and its people's time off
-    (schedules.service.touch_rotations). The rest has no timestamp, so it is read as is: which rotations
-    (a deleted one lowers the count), people's names (renames), the team's or user's name and zone.
+    Rotation.revision grows by one with every change to a rotation, its overrides and its people's time off
+    (schedules.service.touch_rotations), whatever any clock says: each rotation's id and revision, with the
+    newest rotation's creation (SQLite gives a deleted highest id to the next rotation, at revision 0 again),
+    say whether any schedule changed. The rest has no counter, so it is read as is: people's names (renames),
+    the team's or user's name and zone.
     """
 
     alive: bool  # the feed still exists, and so does the very target it was made for
     target_exists: bool
-    rotation_count: int
-    rotation_id_sum: int
-    changed_at: datetime | None  # latest updated_at of the feed's rotations
+    revisions: str | None  # "id:revision|..." of the feed's rotations, by id
+    newest_rotation_at: datetime | None
+    changed_at: datetime | None  # latest updated_at of the feed's rotations: only for Last-Modified
     names: str | None
     label: str | None  # the team's or user's name and zone
 
     def etag(self, ref: FeedRef, window: Window, reminder: int | None, public_url: str) -> str:
-        parts = (RENDER_VERSION, public_url, ref.scope, ref.scope_id, window.key(), reminder, self.rotation_count,
-                 self.rotation_id_sum, self.changed_at.isoformat() if self.changed_at else "", self.names, self.label)
+        newest = self.newest_rotation_at.isoformat() if self.newest_rotation_at else ""
+        parts = (RENDER_VERSION, public_url, ref.scope, ref.scope_id, window.key(), reminder, self.revisions, newest,
+                 self.names, self.label)
         return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
 
     def last_modified(self, window: Window) -> datetime:
         """For clients that send only If-Modified-Since. A moving window changes the feed at midnight;
         a rename or a deleted rotation leaves no timestamp, so those reach such clients with the next
         change or the next day (ETag clients, i.e. every major calendar, see them at once)."""
-        moments = [ical.SEQUENCE_EPOCH]
+        moments = [ical.NEVER_STAMPED]
         if self.changed_at is not None:
             moments.append(self.changed_at)
         if window.moving:
@@ -220,7 +238,7 @@ def _rotation_ids(scope: str, scope_id) -> Select:
 
 # Constants written into the SQL: a bound separator would make SQLAlchemy re-render the statement each time.
 SEPARATOR = literal_column("'|'", String)
-ZERO = literal_column("0", Integer)
+COLON = literal_column("':'", String)
 
 
 def _state_query(scope: str) -> Select:
@@ -235,9 +253,12 @@ def _state_query(scope: str) -> Select:
              .where(CalendarFeed.id == bindparam("feed_id"), CalendarFeed.secret_hash == bindparam("secret_hash"),
                     CalendarFeed.created_at >= born)
              .subquery("alive"))
-    rotations = (select(func.count(Rotation.id).label("n"), func.coalesce(func.sum(Rotation.id), ZERO).label("ids"),
+    stamps = (select((cast(Rotation.id, String) + COLON + cast(Rotation.revision, String)).label("stamp"))
+              .where(Rotation.id.in_(rids)).order_by(Rotation.id).subquery("stamps"))
+    rotations = (select(func.count(Rotation.id).label("n"), func.max(Rotation.created_at).label("newest"),
                         func.max(Rotation.updated_at).label("changed_at"))
                  .where(Rotation.id.in_(rids)).subquery("rotations"))
+    revisions = select(func.aggregate_strings(stamps.c.stamp, SEPARATOR).label("revisions")).subquery("revisions")
     people = [
         select(RotationParticipant.user_id)
         .join(RotationVersion, RotationVersion.id == RotationParticipant.version_id)
@@ -249,9 +270,9 @@ def _state_query(scope: str) -> Select:
     tags = (select((cast(User.id, String) + SEPARATOR + User.name).label("tag"))
             .where(User.id.in_(union(*people))).order_by(User.id).subquery("tags"))
     names = select(func.aggregate_strings(tags.c.tag, SEPARATOR).label("names")).subquery("names")
-    columns = [alive.c.n, rotations.c.n.label("rotation_count"), rotations.c.ids, rotations.c.changed_at,
-               names.c.names]
-    joined = alive.join(rotations, true()).join(names, true())
+    columns = [alive.c.n, rotations.c.n.label("rotation_count"), rotations.c.newest, rotations.c.changed_at,
+               revisions.c.revisions, names.c.names]
+    joined = alive.join(rotations, true()).join(revisions, true()).join(names, true())
     if scope != "rotation":
         model = Team if scope == "team" else User
         label = (select(func.max(model.name + SEPARATOR + model.time_zone).label("label"))
@@ -271,8 +292,8 @@ def feed_state(session: Session, ref: FeedRef) -> FeedState:
     }).one()
     label = None if ref.scope == "rotation" else row.label
     exists = row.rotation_count == 1 if ref.scope == "rotation" else label is not None
-    return FeedState(alive=row.n == 1, target_exists=exists, rotation_count=row.rotation_count,
-                     rotation_id_sum=int(row.ids), changed_at=row.changed_at, names=row.names, label=label)
+    return FeedState(alive=row.n == 1, target_exists=exists, revisions=row.revisions, newest_rotation_at=row.newest,
+                     changed_at=row.changed_at, names=row.names, label=label)
 
 
 # --- building --------------------------------------------------------------------------------
@@ -319,11 +340,59 @@ def _final_shifts(schedule: timeline.Schedule, start_at: datetime, end_at: datet
     return cut
 
 
-def feed_shifts(session: Session, ref: FeedRef, rotations: list[Rotation], window: Window) -> list[ical.FeedShift]:
+def shortest_shift(versions: list[timeline.RotationVersion]) -> timedelta:
+    # -1h: a DST "day" can be 23 hours (and Lord Howe's 23.5).
+    unit = {"hours": timedelta(hours=1), "days": timedelta(days=1), "weeks": timedelta(weeks=1)}
+    lengths = [unit[v.shift_length.unit] * v.shift_length.count for v in versions]
+    return max(timedelta(hours=1), min(lengths) - (timedelta(0) if min(lengths) < timedelta(days=1)
+                                                   else timedelta(hours=1)))
+
+
+def bounded_window(rotations: list[Rotation], window: Window, max_events: int, *,
+                   one_person: bool = False) -> tuple[datetime, datetime]:
+    """The part of the window whose shifts are computed: all of it, unless the rotations' shortest shifts would
+    fill it with more than max_events events (hourly shifts over 400 days are 9,600 of them, seconds of
+    work); then the part around the window's anchor that holds about max_events, cut on both sides in
+    proportion, so a default window keeps a sixth of the past and the rest ahead. A person's feed (`one_person`)
+    expects their share of each rotation's shifts."""
+    span = window.end_at - window.start_at
+    expected = 0.0
+    for rotation in rotations:
+        versions = rotation.to_plain()
+        share = 1 / max(1, min(len(v.participant_ids) for v in versions)) if one_person else 1
+        expected += span / shortest_shift(versions) * share
+    if expected <= max_events:
+        return window.start_at, window.end_at
+    keep = max_events / expected
+    anchor = window.anchor
+    return anchor - (anchor - window.start_at) * keep, anchor + (window.end_at - anchor) * keep
+
+
+def nearest(shifts: list[ical.FeedShift], anchor: datetime, max_events: int) -> list[ical.FeedShift]:
+    """At most max_events of `shifts` (in their order), the ones nearest `anchor`: overrides and time off can
+    cut more pieces than bounded_window expected."""
+    if len(shifts) <= max_events:
+        return shifts
+
+    def distance(shift: ical.FeedShift) -> timedelta:
+        if shift.start_at <= anchor < shift.end_at:
+            return timedelta(0)
+        return min(abs(shift.start_at - anchor), abs(shift.end_at - anchor))
+
+    kept = set(sorted(range(len(shifts)), key=lambda i: (distance(shifts[i]), i))[:max_events])
+    return [shift for i, shift in enumerate(shifts) if i in kept]
+
+
+def feed_shifts(session: Session, ref: FeedRef, rotations: list[Rotation], window: Window,
+                max_events: int = 10**9) -> list[ical.FeedShift]:
     """Final shifts overlapping the window, each whole: one reaching over an edge keeps its real start
-    and end, so its UID does not change as the default window moves day by day."""
+    and end, so its UID does not change as the default window moves day by day. At most max_events of them
+    (bounded_window, nearest): a feed's cost has a ceiling whatever its rotations and window."""
     if not rotations:
         return []
+    anchor = window.anchor
+    start, end = bounded_window(rotations, window, max_events, one_person=ref.scope == "user")
+    window = replace(window, start_at=start, end_at=end)
     margin = max(longest_shift(r.to_plain()) for r in rotations)
     lo, hi = window.start_at - margin, window.end_at + margin
     schedules = load_schedules(session, rotations, lo, hi)
@@ -352,15 +421,14 @@ def feed_shifts(session: Session, ref: FeedRef, rotations: list[Rotation], windo
     reasons = dict(session.execute(select(Override.id, Override.reason).where(Override.id.in_(override_ids))).all()) \
         if override_ids else {}
     found.sort(key=lambda pair: (pair[1].start_at, pair[0].id))
-    return [
+    return nearest([
         ical.FeedShift(
             rotation_id=rotation.id, rotation_name=rotation.name, start_at=s.start_at, end_at=s.end_at,
             user_id=s.user_id, user_name=names.get(s.user_id), source=s.source,
             covering_for_name=names.get(s.covering_for), override_reason=reasons.get(s.override_id),
-            changed_at=rotation.updated_at,
         )
         for rotation, s in found
-    ]
+    ], anchor, max_events)
 
 
 def feed_calendar(session: Session, ref: FeedRef, rotations: list[Rotation], public_url: str) -> ical.FeedCalendar:
@@ -377,10 +445,16 @@ def feed_calendar(session: Session, ref: FeedRef, rotations: list[Rotation], pub
                              public_url=public_url, host=host)
 
 
-def build_feed(session: Session, ref: FeedRef, window: Window, *, reminder: int | None, public_url: str) -> bytes:
-    """The feed's bytes: the same data and window always give the same bytes (no 'now' inside)."""
+def build_feed(session: Session, ref: FeedRef, window: Window, *, reminder: int | None, public_url: str,
+               open_writer: Callable[[], ContextManager[Session]], max_events: int = MAX_EVENTS) -> bytes:
+    """The feed's bytes: the same data and window always give the same bytes (no 'now' inside; the events' stamps
+    are stored, so every process serves the ones the first build wrote). `session` only reads; stamps of new or
+    changed events are written in a short transaction of `open_writer()` after the shifts are computed, so no
+    lock is held while they are."""
     rotations = _rotations(session, ref)
     if ref.scope == "rotation" and not rotations:
         raise NotFound(f"rotation {ref.scope_id} does not exist")
     calendar = feed_calendar(session, ref, rotations, public_url)
-    return ical.render_feed(calendar, feed_shifts(session, ref, rotations, window), reminder_minutes=reminder)
+    shifts = feed_shifts(session, ref, rotations, window, max_events)
+    stamped = stamps.stamp_events(session, open_writer, calendar, shifts, {r.id: r.updated_at for r in rotations})
+    return ical.render_feed(calendar, shifts, stamps=stamped, reminder_minutes=reminder)

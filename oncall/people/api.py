@@ -105,7 +105,7 @@ def delete_user(user_id: int):
     user = service.get_user(session, user_id)
     # Their overrides go with them: the rotations they covered change, so caches and feeds must see it. This
     # locks the user's row first, so nobody can make them a participant between the check below and the delete.
-    touch_rotations_of_user(session, user_id, utcnow())
+    touch_rotations_of_user(session, user_id)
     if session.scalar(select(exists().where(RotationParticipant.user_id == user_id))):
         raise Conflict("this user is a participant of a rotation; remove them from it first")
     session.delete(user)

@@ -62,17 +62,16 @@ def update_user(session: Session, user: User, changes: dict, *, vouched: bool, n
         sent = phones.set_phone(session, user, changes.pop("phone"), vouched=vouched, now=now)
     for key, value in changes.items():
         setattr(user, key, value)
-    _touch_schedules(session, user, now)
+    _touch_schedules(session, user)
     session.flush()
     return sent
 
 
-def _touch_schedules(session: Session, user: User, now: datetime | None = None) -> None:
+def _touch_schedules(session: Session, user: User) -> None:
     # Schedules cache people's names and phones (schedules/cache.py): make their rotations look changed.
-    from oncall.clock import utcnow
     from oncall.schedules.service import touch_rotations_of_user
 
-    touch_rotations_of_user(session, user.id, now or utcnow())
+    touch_rotations_of_user(session, user.id)
 
 
 def ensure_user(session: Session, *, email: str, name: str | None = None, admin: bool = False) -> User:
@@ -133,12 +132,10 @@ def update_team(session: Session, team: Team, changes: dict) -> Team:
         setattr(team, key, value)
     if {"name", "time_zone"} & changes.keys():
         # The team's calendar feed is named after it and set in its zone (feeds/): make it look changed.
-        from oncall.clock import utcnow
         from oncall.schedules.models import Rotation
         from oncall.schedules.service import touch_rotations
 
-        touch_rotations(session, list(session.scalars(select(Rotation.id).where(Rotation.team_id == team.id))),
-                        utcnow())
+        touch_rotations(session, list(session.scalars(select(Rotation.id).where(Rotation.team_id == team.id))))
     session.flush()
     return team
 

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from oncall.clock import database_now
 from oncall.errors import Conflict, Invalid, NotFound
 from oncall.people.models import Team, TeamMember, User
 from oncall.schedules import cache, timeline
@@ -267,18 +268,20 @@ def update_rotation(session: Session, rotation: Rotation, changes: dict, *, now:
     if name is not None:
         # Written after the participants' row locks, so every writer takes user rows before rotation rows.
         rotation.name = name
-    touch_rotations(session, [rotation.id], now)
+    touch_rotations(session, [rotation.id])
     session.flush()
     return rotation
 
 
-def touch_rotations(session: Session, rotation_ids: list[int], now: datetime) -> None:
+def touch_rotations(session: Session, rotation_ids: list[int]) -> None:
+    """Mark rotations changed: revision + 1 (what caches and feed ETags compare) and updated_at from the
+    database's clock (what feeds show as LAST-MODIFIED), not from this host's, which may be behind another's."""
     if rotation_ids:
         session.execute(update(Rotation).where(Rotation.id.in_(rotation_ids))
-                        .values(updated_at=now, revision=Rotation.revision + 1))
+                        .values(updated_at=database_now(session), revision=Rotation.revision + 1))
 
 
-def touch_rotations_of_user(session: Session, user_id: int, now: datetime) -> None:
+def touch_rotations_of_user(session: Session, user_id: int) -> None:
     """A user's details or time off changed: every rotation they can appear in must look changed.
 
     The user's row is locked first, so a rotation change adding them or an override given to them (both
@@ -286,7 +289,7 @@ def touch_rotations_of_user(session: Session, user_id: int, now: datetime) -> No
     between would keep the newer stamp without this change."""
     session.execute(select(User.id).where(User.id == user_id).with_for_update())
     overridden = session.scalars(select(Override.rotation_id).where(Override.user_id == user_id).distinct())
-    touch_rotations(session, sorted(set(rotations_of_user(session, user_id)) | set(overridden)), now)
+    touch_rotations(session, sorted(set(rotations_of_user(session, user_id)) | set(overridden)))
 
 
 def rotations_of_user(session: Session, user_id: int) -> list[int]:
@@ -346,7 +349,7 @@ def add_override(session: Session, *, rotation_id: int, user_id: int, start_at, 
     override = Override(rotation_id=rotation_id, user_id=user_id, start_at=start_at, end_at=end_at,
                         reason=reason, created_by_id=created_by_id)
     session.add(override)
-    touch_rotations(session, [rotation_id], now)
+    touch_rotations(session, [rotation_id])
     session.flush()
     return override
 
@@ -357,13 +360,13 @@ def update_override(session: Session, override: Override, changes: dict, *, now:
                     except_id=override.id)
     for key, value in changes.items():
         setattr(override, key, value)
-    touch_rotations(session, [override.rotation_id], now)
+    touch_rotations(session, [override.rotation_id])
     session.flush()
     return override
 
 
 def delete_override(session: Session, override: Override, *, now: datetime) -> None:
-    touch_rotations(session, [override.rotation_id], now)
+    touch_rotations(session, [override.rotation_id])
     session.delete(override)
     session.flush()
 
@@ -388,7 +391,7 @@ def add_time_off(session: Session, *, user_id: int, start_at, end_at, reason=Non
         raise Invalid("end must be after start", fields={"end": ["Must be after start."]})
     entry = TimeOff(user_id=user_id, start_at=start_at, end_at=end_at, reason=reason)
     session.add(entry)
-    touch_rotations_of_user(session, user_id, now)
+    touch_rotations_of_user(session, user_id)
     session.flush()
     return entry
 
@@ -400,13 +403,13 @@ def update_time_off(session: Session, entry: TimeOff, changes: dict, *, now: dat
         raise Invalid("end must be after start", fields={"end": ["Must be after start."]})
     for key, value in changes.items():
         setattr(entry, key, value)
-    touch_rotations_of_user(session, entry.user_id, now)
+    touch_rotations_of_user(session, entry.user_id)
     session.flush()
     return entry
 
 
 def delete_time_off(session: Session, entry: TimeOff, *, now: datetime) -> None:
-    touch_rotations_of_user(session, entry.user_id, now)
+    touch_rotations_of_user(session, entry.user_id)
     session.delete(entry)
     session.flush()
 
@@ -432,6 +435,6 @@ def archive_rotation(session: Session, rotation: Rotation, *, now: datetime) -> 
     the team's pages, its default policies and handoff reminders; what happened on it stays readable."""
     if rotation.archived_at is None:
         rotation.archived_at = now
-        touch_rotations(session, [rotation.id], now)
+        touch_rotations(session, [rotation.id])
     session.flush()
     return rotation

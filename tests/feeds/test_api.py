@@ -418,6 +418,9 @@ def test_override_shows_at_once_bumps_sequence_and_keeps_other_uids(api, client,
     assert changed["sequence"] > touched["sequence"]
     assert changed["last_modified"] > touched["last_modified"]
     assert set(before) - set(after) == set(), "no shift lost its UID"
+    untouched = set(before) - {touched["uid"]}
+    assert {uid: after[uid] for uid in untouched} == {uid: before[uid] for uid in untouched}, \
+        "every other event keeps its times, SEQUENCE and LAST-MODIFIED"
     new = [after[uid] for uid in set(after) - set(before)]
     assert sorted((e["source"], e["start"]) for e in new) == [
         ("override", utc("2026-03-04T14:00:00Z")), ("rotation", utc("2026-03-05T14:00:00Z"))]
@@ -431,6 +434,60 @@ def test_override_shows_at_once_bumps_sequence_and_keeps_other_uids(api, client,
     assert set(restored) == set(before)
     assert restored[touched["uid"]]["end"] == touched["end"]
     assert restored[touched["uid"]]["sequence"] > middle_seq[touched["uid"]]
+    assert {uid: restored[uid] for uid in untouched} == {uid: before[uid] for uid in untouched}
+
+
+def test_time_off_changes_the_stamps_of_the_events_it_changes_only(api, client, session, make_user, make_rotation,
+                                                                   make_team, make_feed):
+    team = make_team()
+    people = [make_user(name=n)["id"] for n in ("Alice", "Bob", "Carol")]
+    rotation = make_rotation(participants=people, name="Payments primary", team_id=team["id"])
+    feeds = [make_feed("rotation", rotation["id"]), make_feed("team", team["id"])]
+    backdate(session, rotation["id"], 60)
+    before = [{e["uid"]: e for e in parse_icalendar(client.get(f["path"], query_string=WINDOW).data)} for f in feeds]
+    owner = next(e for e in before[0].values() if e["start"] == utc("2026-03-09T13:00:00Z"))
+    owner_id = people[["Alice", "Bob", "Carol"].index(owner["who"])]
+    assert api.post(f"/api/v1/users/{owner_id}/time-off", json={"start": "2026-03-11T00:00:00Z",
+                                                                "end": "2026-03-12T00:00:00Z"}).status_code == 201
+    for feed, earlier in zip(feeds, before):
+        after = {e["uid"]: e for e in parse_icalendar(client.get(feed["path"], query_string=WINDOW).data)}
+        cut = next(uid for uid, e in earlier.items() if e["start"] == owner["start"])
+        assert after[cut]["end"] == utc("2026-03-11T00:00:00Z")
+        assert after[cut]["sequence"] == earlier[cut]["sequence"] + 1
+        assert after[cut]["last_modified"] > earlier[cut]["last_modified"]
+        others = set(earlier) - {cut}
+        assert {uid: after[uid] for uid in others} == {uid: earlier[uid] for uid in others}
+        new = sorted((e["source"], e["start"]) for uid, e in after.items() if uid not in earlier)
+        assert new == [("rotation", utc("2026-03-12T00:00:00Z")), ("time_off", utc("2026-03-11T00:00:00Z"))]
+
+
+def test_stamps_do_not_move_when_a_feed_is_built_again_elsewhere(api, client, app, make_rotation, make_feed):
+    """Another process (an empty cache here) builds the same state: the same bytes, SEQUENCE not bumped twice."""
+    rotation = make_rotation()
+    feed = make_feed("rotation", rotation["id"])
+    first = client.get(feed["path"], query_string=WINDOW)
+    app.extensions.pop("oncall_feeds", None)
+    again = client.get(feed["path"], query_string=WINDOW)
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+
+
+def test_the_etag_follows_the_revision_even_when_the_clock_does_not_move(api, client, session, make_rotation,
+                                                                         make_user, make_feed):
+    """Two changes stamped with the same updated_at (one clock reading, or a clock set back) are still two."""
+    rotation = make_rotation()
+    feed = make_feed("rotation", rotation["id"])
+    frozen = utcnow() - timedelta(hours=1)
+    session.execute(update(Rotation).where(Rotation.id == rotation["id"]).values(updated_at=frozen))
+    session.commit()
+    first = client.get(feed["path"], query_string=WINDOW)
+    assert api.post(f"/api/v1/rotations/{rotation['id']}/overrides",
+                    json={"user_id": make_user()["id"], "start": "2026-03-04T14:00:00Z",
+                          "end": "2026-03-05T14:00:00Z"}).status_code == 201
+    session.execute(update(Rotation).where(Rotation.id == rotation["id"]).values(updated_at=frozen))
+    session.commit()
+    second = client.get(feed["path"], query_string=WINDOW, headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
+    assert any(e["source"] == "override" for e in parse_icalendar(second.data))
 
 
 def test_time_off_shows_at_once_with_the_substitute(api, client, make_user, make_rotation, make_feed):
@@ -569,3 +626,4 @@ def test_odd_paths_to_a_feed_answer_404_and_never_redirect_with_its_secret(clien
         assert response.status_code == (200 if path in served else 404), path
         assert "Location" not in response.headers, path
         assert response.status_code == 200 or secret not in response.get_data(as_text=True), path
+

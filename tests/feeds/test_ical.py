@@ -15,7 +15,7 @@ CHANGED = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 def shift(start: datetime, hours: int = 24, **kw) -> ical.FeedShift:
     base = dict(rotation_id=7, rotation_name="Payments primary", start_at=start, end_at=start + timedelta(hours=hours),
-                user_id=3, user_name="Alice", source="rotation", changed_at=CHANGED)
+                user_id=3, user_name="Alice", source="rotation")
     return ical.FeedShift(**(base | kw))
 
 
@@ -44,16 +44,18 @@ def test_calendar_properties():
 
 
 def test_one_transparent_utc_event_per_shift_with_stable_identity():
-    body = ical.render_feed(CAL, SHIFTS)
+    stamps = {ical.uid_of(CAL, s): ical.EventStamp(i + 1, CHANGED + timedelta(hours=i)) for i, s in enumerate(SHIFTS)}
+    body = ical.render_feed(CAL, SHIFTS, stamps=stamps)
     events = icalendar.Calendar.from_ical(body).walk("VEVENT")
     assert len(events) == len(SHIFTS)
-    for event, s in zip(events, SHIFTS):
+    for i, (event, s) in enumerate(zip(events, SHIFTS)):
         assert event.decoded("DTSTART") == s.start_at and event.decoded("DTEND") == s.end_at
         assert event["DTSTART"].to_ical().endswith(b"Z") and event["DTEND"].to_ical().endswith(b"Z")
         assert str(event["TRANSP"]) == "TRANSPARENT"
         assert str(event["UID"]) == ical.uid_of(CAL, s)
-        assert event.decoded("DTSTAMP") == event.decoded("LAST-MODIFIED") == CHANGED.replace(microsecond=0)
-        assert int(event["SEQUENCE"]) == ical.sequence_of(s) > 0
+        modified = (CHANGED + timedelta(hours=i)).replace(microsecond=0)
+        assert event.decoded("DTSTAMP") == event.decoded("LAST-MODIFIED") == modified
+        assert int(event["SEQUENCE"]) == i + 1
         assert str(event["URL"]) == "https://oncall.example.com/rotations/7"
         assert "https://oncall.example.com/rotations/7" in str(event["DESCRIPTION"])
         assert not event.walk("VALARM")
@@ -125,14 +127,28 @@ def test_uid_differs_between_feeds_of_different_scope():
     assert ical.uid_of(CAL, SHIFTS[0]) != ical.uid_of(other, SHIFTS[0])
 
 
-def test_sequence_grows_with_the_rotations_last_change_and_fits_32_bits():
-    earlier = ical.sequence_of(SHIFTS[0])
-    later = ical.sequence_of(ical.FeedShift(**{f: getattr(SHIFTS[0], f) for f in SHIFTS[0].__slots__}
-                                           | {"changed_at": CHANGED + timedelta(seconds=1)}))
-    assert later == earlier + 1
-    far = ical.FeedShift(**{f: getattr(SHIFTS[0], f) for f in SHIFTS[0].__slots__}
-                         | {"changed_at": datetime(2090, 1, 1, tzinfo=UTC)})
-    assert ical.sequence_of(far) < 2**31
+def _with(base: ical.FeedShift, **changes) -> ical.FeedShift:
+    return ical.FeedShift(**({f: getattr(base, f) for f in base.__slots__} | changes))
+
+
+@pytest.mark.parametrize("change", [
+    {"end_at": SHIFTS[0].end_at - timedelta(hours=1)},
+    {"start_at": SHIFTS[0].start_at + timedelta(hours=1)},
+    {"user_name": "Alice B."},
+    {"rotation_name": "Payments"},
+    {"source": "override"},
+    {"source": "override", "override_reason": "swap"},
+    {"source": "time_off", "covering_for_name": "Bob"},
+    {"rotation_id": 8},
+])
+def test_the_fingerprint_changes_with_whatever_a_client_shows(change):
+    assert ical.fingerprint_of(CAL, _with(SHIFTS[0], **change)) != ical.fingerprint_of(CAL, SHIFTS[0])
+
+
+def test_the_fingerprint_is_the_same_for_the_same_event_and_differs_by_feed():
+    assert ical.fingerprint_of(CAL, _with(SHIFTS[0])) == ical.fingerprint_of(CAL, SHIFTS[0])
+    other = ical.FeedCalendar(**{f: getattr(CAL, f) for f in CAL.__slots__} | {"public_url": "https://x.example"})
+    assert ical.fingerprint_of(other, SHIFTS[0]) != ical.fingerprint_of(CAL, SHIFTS[0])
 
 
 @pytest.mark.parametrize("minutes", [None, 15])

@@ -369,17 +369,21 @@ def test_two_changes_with_the_same_clock_reading_still_refresh_the_cache(app, ap
     """The cache stamp is a change counter, not only a timestamp: a frozen or coarse clock cannot hide a change."""
     from datetime import datetime, timezone
 
+    from sqlalchemy import update
+
     from oncall.schedules import service
 
     rotation = make_rotation(participants=2)
     at = datetime(2026, 3, 3, 12, tzinfo=timezone.utc)
     frozen = datetime(2026, 1, 1, tzinfo=timezone.utc)
     cover = make_user()
-    service.touch_rotations(session, [rotation["id"]], frozen)
+    freeze = update(Rotation).where(Rotation.id == rotation["id"]).values(updated_at=frozen)
+    session.execute(freeze)
     session.commit()
     before = api.get(f"/api/v1/rotations/{rotation['id']}/oncall", query_string={"at": at.isoformat()}).json
     service.add_override(session, rotation_id=rotation["id"], user_id=cover["id"], start_at=at.replace(hour=0),
                          end_at=at.replace(hour=23), now=frozen)
+    session.execute(freeze)  # the change's stamp reads the same clock as before
     session.commit()
     after = api.get(f"/api/v1/rotations/{rotation['id']}/oncall", query_string={"at": at.isoformat()}).json
     assert before["source"] == "rotation" and after["user_id"] == cover["id"] and after["source"] == "override"

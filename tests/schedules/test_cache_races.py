@@ -77,7 +77,7 @@ def test_override_racing_the_deletion_of_its_user_is_never_cached_stale(committe
     engine, now, ids = committed
     at = now + timedelta(hours=1)
     deleting = Session(engine)
-    service.touch_rotations_of_user(deleting, ids["x"], now)  # what DELETE /users/{id} does first
+    service.touch_rotations_of_user(deleting, ids["x"])  # what DELETE /users/{id} does first
     deleting.delete(deleting.get(User, ids["x"]))
     result = {}
 
