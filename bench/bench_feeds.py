@@ -46,7 +46,7 @@ def seed(url: str) -> dict:
     from flask_migrate import upgrade
 
     from oncall import create_app
-    from oncall.db import get_engine, get_session, get_sessionmakermaker
+    from oncall.db import get_engine, get_sessionmaker
     from oncall.feeds import service as feeds
     from oncall.people import service as people
     from oncall.schedules import service as schedules
