@@ -13,10 +13,7 @@ PASS/MISS against the targets of issue #3 and always exits 0: timings depend on 
 """
 import argparse
 import os
-import re
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import urllib.request
@@ -27,7 +24,7 @@ from time import perf_counter
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.http_load import (  # noqa: E402
-    POSTGRES_BENCH_URL, _ms, ensure_postgres_database, fresh_database, gunicorn, python_load,
+    POSTGRES_BENCH_URL, ensure_postgres_database, fresh_database, gunicorn, wrk,
 )
 
 UTC = timezone.utc
@@ -121,25 +118,6 @@ def time_builds(url: str, paths: dict) -> dict:
             out[kind]["etag"] = state.etag(ref, window, None, app.config["PUBLIC_URL"])
     get_engine(app).dispose()
     return out
-
-
-def wrk(url: str, *, headers: dict | None = None, seconds: int = 10, connections: int = 8, threads: int = 2) -> dict:
-    """Requests/s and p50/p99 (ms) under `connections` clients; a run that completes nothing reports zeros."""
-    if shutil.which("wrk") is None:
-        return python_load(url, headers=headers, seconds=seconds, connections=connections)
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
-    for key, value in (headers or {}).items():
-        cmd += ["-H", f"{key}: {value}"]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "tool": "wrk", "p50": 0.0,
-              "p99": 0.0}
-    for pct in ("50", "99"):
-        if m := re.search(rf"^\s+{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)$", out, re.M):
-            result[f"p{pct}"] = _ms(m.group(1), m.group(2))
-    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    timeouts = re.search(r"Socket errors:.*timeout (\d+)", out)
-    result["errors"] = (int(errors.group(1)) if errors else 0) + (int(timeouts.group(1)) if timeouts else 0)
-    return result
 
 
 def verdict(ok: bool) -> str:

@@ -147,19 +147,22 @@ def _ms(value: str, unit: str) -> float:
 
 def wrk(url: str, *, headers: dict[str, str] | None = None, seconds: int = 10, connections: int = 8,
         threads: int = 2) -> dict:
-    """Requests/s and latency percentiles (ms) of `url` under `connections` concurrent clients."""
+    """Requests/s and latency percentiles (ms) of `url` under `connections` concurrent clients. Requests slower
+    than 10 s count as errors; a run that completes nothing reports zero latencies."""
     if shutil.which("wrk") is None:
         return python_load(url, headers=headers, seconds=seconds, connections=connections)
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
     for key, value in (headers or {}).items():
         cmd += ["-H", f"{key}: {value}"]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "tool": "wrk"}
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "tool": "wrk", "p50": 0.0,
+              "p99": 0.0}
     for pct in ("50", "99"):
-        m = re.search(rf"^\s+{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)$", out, re.M)
-        result[f"p{pct}"] = _ms(m.group(1), m.group(2))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    result["errors"] = int(non2xx.group(1)) if non2xx else 0
+        if m := re.search(rf"^\s+{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)$", out, re.M):
+            result[f"p{pct}"] = _ms(m.group(1), m.group(2))
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    timeouts = re.search(r"Socket errors:.*timeout (\d+)", out)
+    result["errors"] = (int(errors.group(1)) if errors else 0) + (int(timeouts.group(1)) if timeouts else 0)
     return result
 
 

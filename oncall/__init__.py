@@ -53,6 +53,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         configured=app.config.get("SECRET_KEY"), environment=app.config.get("ENV"),
         instance_path=app.instance_path, quick_start=quick_start)
     app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
+    # The suite's in-process apps build feeds in parallel test processes that share the instance folder.
+    app.config.setdefault("FEED_BUILD_SLOTS", 0 if app.testing else 1)
     if int(app.config["PROXY_COUNT"]):
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

@@ -34,12 +34,18 @@ class Config:
     # Events per calendar feed at most (oncall/feeds/service.py: a feed too full for its window keeps the ones
     # nearest today).
     FEED_MAX_EVENTS = 1000
+    # Feeds built at once on this machine (FEED_BUILD_SLOTS, oncall/feeds/build_slots.py: 1 by default, 0 for no
+    # limit, the default under TESTING), how long a request waits for a slot before a 503, and where the slots'
+    # lock files live (default: the instance folder).
+    FEED_BUILD_WAIT_SECONDS = 2.0
+    FEED_BUILD_LOCK_DIR = ""
 
     # Rate limits (Flask-Limiter; oncall/ratelimits.py says who is counted and why the defaults are these).
     # RATELIMIT_ENABLED defaults to on, off under TESTING unless a test turns it on.
     RATELIMIT_API = "1200 per minute"  # per API token (per address without one)
     RATELIMIT_FEEDS = "300 per minute"  # calendar feeds, per address
     RATELIMIT_FEED_BUILDS = "20 per minute"  # calendar feeds built (not served from cache or 304), per feed
+    RATELIMIT_FEED_BUILDS_PER_ADDRESS = "60 per minute"  # the same, per address
     RATELIMIT_WEBHOOK_REFUSALS = "60 per minute"  # webhook requests refused for their signature/token, per address
     RATELIMIT_ALERTS = ""  # alert intake per token: off, as a 429 loses Alertmanager's notification
     RATELIMIT_STORAGE_URI = "memory://"  # per process; e.g. redis://host:6379 to share across processes

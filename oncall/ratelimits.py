@@ -12,9 +12,11 @@ Who is counted, and why the defaults are what they are:
 - Calendar feeds (RATELIMIT_FEEDS, 300/minute per address): calendar apps poll every few minutes to hours,
   even a whole office behind one address; one address polling expensive feeds many times a second is not
   a calendar.
-- Calendar feed builds (RATELIMIT_FEED_BUILDS, 20/minute per feed): a feed is built when no copy is cached
-  for its ETag, which a client can force by varying its window or reminder at every request; a calendar app
-  asks for one view and then polls it, so twenty different views a minute of one feed is not a calendar.
+- Calendar feed builds (RATELIMIT_FEED_BUILDS, 20/minute per feed; RATELIMIT_FEED_BUILDS_PER_ADDRESS,
+  60/minute): a feed is built when no copy is cached for its ETag, which a client can force by varying its
+  window or reminder at every request; a calendar app asks for one view and then polls it, so twenty different
+  views a minute of one feed is not a calendar, nor sixty builds a minute from one address (a build of the
+  largest feed is about half a second of CPU; feeds/build_slots.py bounds how many run at once).
 - Twilio's webhooks and the Alertmanager webhook (RATELIMIT_WEBHOOK_REFUSALS, 60/minute per address): only
   requests refused for a bad signature or token are counted, after the check, so a request that passes is
   never throttled whatever its address did before. Twilio retries neither a status callback nor an SMS
@@ -96,11 +98,14 @@ def count_refused_webhook() -> None:
 
 
 def count_feed_build(feed_key: str) -> None:
-    """A calendar feed is about to be built (no cached copy for its ETag): count it against the feed, and answer
-    429 once it is past RATELIMIT_FEED_BUILDS. A client polling with If-None-Match, or one whose copy is cached,
-    never gets here; one varying its window or reminder to make every request a build soon does."""
+    """A calendar feed is about to be built (no cached copy for its ETag): count it against the feed and against
+    the address, and answer 429 once either is past its limit (RATELIMIT_FEED_BUILDS,
+    RATELIMIT_FEED_BUILDS_PER_ADDRESS). A client polling with If-None-Match, or one whose copy is cached, never
+    gets here; one varying its window or reminder to make every request a build soon does."""
     _count("RATELIMIT_FEED_BUILDS", "feed-builds", feed_key,
-           "Too many changed views of this calendar feed: at most {value}.")
+           "Too many different views of this calendar feed: at most {value}.")
+    _count("RATELIMIT_FEED_BUILDS_PER_ADDRESS", "feed-builds-by-address", address(),
+           "Too many calendar feeds built for this address: at most {value}.")
 
 
 def _count(setting: str, namespace: str, key: str, message: str) -> None:

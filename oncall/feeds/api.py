@@ -13,6 +13,7 @@ from oncall.auth import current_user, require_admin
 from oncall.clock import utcnow
 from oncall.db import after_request_session, get_session, get_sessionmaker
 from oncall.feeds import service, subscriptions
+from oncall.feeds.build_slots import build_slot
 from oncall.feeds.cache import LruCache
 from oncall.feeds.schemas import FeedCreatedSchema, FeedCreateSchema, FeedQuerySchema, FeedSchema, load_calendar_query
 
@@ -153,9 +154,11 @@ def calendar_feed(secret: str):
     body = caches.bodies.get(etag)
     if body is None:
         ratelimits.count_feed_build(secret_hash)
-        body = service.build_feed(session, ref, window, reminder=reminder, public_url=public_url,
-                                  open_writer=get_sessionmaker().begin,
-                                  max_events=int(current_app.config["FEED_MAX_EVENTS"]))
+        config = current_app.config
+        with build_slot(config["FEED_BUILD_LOCK_DIR"] or current_app.instance_path,
+                        slots=int(config["FEED_BUILD_SLOTS"]), wait_seconds=float(config["FEED_BUILD_WAIT_SECONDS"])):
+            body = service.build_feed(session, ref, window, reminder=reminder, public_url=public_url,
+                                      open_writer=get_sessionmaker().begin, max_events=int(config["FEED_MAX_EVENTS"]))
         # Built from several queries: keep it under this ETag only if nothing changed meanwhile. Otherwise
         # it is still served; its (older) ETag makes the client's next poll fetch the newer state.
         if service.feed_state(session, ref) == state:

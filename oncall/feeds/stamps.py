@@ -35,7 +35,8 @@ def stamp_events(session: Session, open_writer: Callable[[], ContextManager[Sess
     Reads through `session`; writes, only when an event is new or changed, in one transaction of
     `open_writer()` (a feed request's own session only reads). `changed_at` maps each rotation to its last change
     (Rotation.updated_at, the database's clock). Two processes building the same change at once bump it once:
-    the write only applies where the stored fingerprint still differs, and the stamps are read back after it."""
+    the write only applies where the stored fingerprint still differs, and the stamps are read back in the
+    writing transaction."""
     wanted: dict[str, tuple[str, str, ical.FeedShift]] = {}
     for shift in shifts:
         uid = ical.uid_of(calendar, shift)
@@ -55,7 +56,8 @@ def stamp_events(session: Session, open_writer: Callable[[], ContextManager[Sess
     if writes:
         with open_writer() as writer:
             writer.execute(_upsert(writer), writes)  # one statement, executemany
-        known |= _read(session, [w["uid_hash"] for w in writes])
+            # Read back in the writing transaction: the reading session's snapshot (SQLite) may predate it.
+            known |= _read(writer, [w["uid_hash"] for w in writes])
     return {uid: ical.EventStamp(known[key].sequence, known[key].modified_at) for key, (uid, _f, _s) in wanted.items()}
 
 

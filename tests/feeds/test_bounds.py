@@ -67,8 +67,17 @@ def test_the_event_bound_holds_when_overrides_cut_more_pieces_than_expected(app,
         app.config["FEED_MAX_EVENTS"] = 1000
 
 
+def test_builds_from_one_address_are_limited_across_feeds(limited, make_rotation, make_feed):
+    client = limited(RATELIMIT_FEED_BUILDS_PER_ADDRESS="2 per minute", RATELIMIT_FEEDS="")
+    feeds = [make_feed("rotation", make_rotation()["id"]) for _ in range(3)]
+    assert [client.get(f["path"]).status_code for f in feeds[:2]] == [200, 200]
+    assert_429(client.get(feeds[2]["path"]))
+    assert client.get(feeds[0]["path"]).status_code == 200, "a cached feed is no build"
+    assert client.get(feeds[2]["path"], environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
+
+
 def test_builds_of_one_feed_are_limited_but_its_polls_are_not(limited, make_rotation, make_feed):
-    client = limited(RATELIMIT_FEED_BUILDS="3 per minute", RATELIMIT_FEEDS="")
+    client = limited(RATELIMIT_FEED_BUILDS="3 per minute", RATELIMIT_FEEDS="", RATELIMIT_FEED_BUILDS_PER_ADDRESS="")
     feed = make_feed("rotation", make_rotation()["id"])
     other = make_feed("rotation", make_rotation()["id"])
     first = client.get(feed["path"])
@@ -81,3 +90,35 @@ def test_builds_of_one_feed_are_limited_but_its_polls_are_not(limited, make_rota
     assert client.get(feed["path"]).status_code == 200
     assert client.get(feed["path"], headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
     assert client.get(other["path"]).status_code == 200, "the limit is per feed"
+    assert client.get(feed["path"], query_string={"start": "2026-03-05"},
+                      environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 429, "whoever asks"
+
+
+def test_builds_beyond_the_slots_wait_then_get_a_503_while_cached_feeds_are_served(app, client, make_rotation,
+                                                                                  make_feed, tmp_path):
+    from oncall.feeds.build_slots import build_slot
+
+    feed = make_feed("rotation", make_rotation()["id"])
+    cached = client.get(feed["path"])
+    app.config.update(FEED_BUILD_SLOTS=1, FEED_BUILD_WAIT_SECONDS=0.2, FEED_BUILD_LOCK_DIR=str(tmp_path))
+    try:
+        with build_slot(tmp_path, slots=1, wait_seconds=0):  # another process is building
+            busy = client.get(feed["path"], query_string={"start": "2026-03-02"})
+            assert busy.status_code == 503 and int(busy.headers["Retry-After"]) >= 1
+            assert client.get(feed["path"]).data == cached.data, "what is built already is served"
+        assert client.get(feed["path"], query_string={"start": "2026-03-02"}).status_code == 200
+    finally:
+        app.config.update(FEED_BUILD_SLOTS=0, FEED_BUILD_LOCK_DIR="")
+
+
+def test_a_slot_is_released_when_its_holder_fails(tmp_path):
+    from oncall.feeds.build_slots import NoSlot, build_slot
+
+    with pytest.raises(RuntimeError):
+        with build_slot(tmp_path, slots=1, wait_seconds=0):
+            raise RuntimeError("build failed")
+    with build_slot(tmp_path, slots=2, wait_seconds=0):
+        with build_slot(tmp_path, slots=2, wait_seconds=0):
+            with pytest.raises(NoSlot):
+                with build_slot(tmp_path, slots=2, wait_seconds=0.05):
+                    pass
