@@ -211,9 +211,9 @@ class FeedState:
         return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
 
     def last_modified(self, window: Window) -> datetime:
-        """For clients that send only If-Modified-Since. A moving window changes the feed at midnight;
-        a rename or a deleted rotation leaves no timestamp, so those reach such clients with the next
-        change or the next day (ETag clients, i.e. every major calendar, see them at once)."""
+        """The Last-Modified header, informative only: the last change to a rotation, or the midnight the
+        default window last moved. It never earns a 304 (feeds/api.py: a rename or a deleted rotation leaves
+        no timestamp, and it is to the second); the ETag does."""
         moments = [ical.NEVER_STAMPED]
         if self.changed_at is not None:
             moments.append(self.changed_at)
