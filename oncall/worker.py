@@ -33,11 +33,14 @@ from oncall.paging import outbox
 from oncall.paging.dispatch import notifier_from_config
 from oncall.paging.notifier import Notifier
 from oncall.scheduler_lock import SchedulerLock
+from oncall.schedules import coverage_watch
 
 log = logging.getLogger(__name__)
 
 TICK_JOB, DISPATCH_JOB = "escalation-tick", "outbox-dispatch"
 DISPATCH_BATCH = 100
+# A change that opens a gap (a time off, an emptied rotation) is noticed within this.
+COVERAGE_SECONDS = 60
 
 
 class _QuietOverlaps(logging.Filter):
@@ -93,16 +96,32 @@ class Worker:
             log.warning("outbox dispatch failed; the next one retries", exc_info=True)
             return total
 
-    def housekeeping(self) -> None:
-        """Delete what nothing reads any more: stamps of calendar events no feed window can reach."""
+    def watch_coverage(self) -> int:
+        """Warn teams' admins of new coverage gaps in the coming week (rotations changed since, or daily)."""
         try:
             with self.sessions.begin() as session:
-                pruned = feed_stamps.prune(session, database_now(session), feeds.MAX_DISTANCE + timedelta(days=1))
+                found = coverage_watch.watch(session, database_now(session), public_url=self.public_url)
+        except DBAPIError:
+            log.warning("coverage watch failed; the next one retries", exc_info=True)
+            return 0
+        if found:
+            log.info("coverage watch: %s new gap(s) texted to team admins", found)
+            self.wake_dispatch()
+        return found
+
+    def housekeeping(self) -> None:
+        """Delete what nothing reads any more: stamps of calendar events no feed window can reach, warnings of
+        coverage gaps long over."""
+        try:
+            with self.sessions.begin() as session:
+                now = database_now(session)
+                pruned = feed_stamps.prune(session, now, feeds.MAX_DISTANCE + timedelta(days=1))
+                pruned += coverage_watch.prune(session, now)
         except DBAPIError:
             log.warning("housekeeping failed; the next run retries", exc_info=True)
             return
         if pruned:
-            log.info("housekeeping: deleted %s stamps of calendar events past every window", pruned)
+            log.info("housekeeping: deleted %s rows nothing reads any more", pruned)
 
     def run_once(self) -> tuple[int, int]:
         """One tick and one dispatch until nothing more is due now (`oncall worker --once`)."""
@@ -121,6 +140,8 @@ class Worker:
         # Handoff reminders (SMS) and re-pages of unacknowledged handoffs (issue #5), queued in the outbox.
         scheduler.add_job(handoff_reminders.run_reminders, "interval", seconds=30, id="handoff-reminders",
                           next_run_time=now, args=[self.sessions], kwargs={"public_url": self.public_url}, **common)
+        scheduler.add_job(self.watch_coverage, "interval", seconds=COVERAGE_SECONDS, id="coverage-watch",
+                          next_run_time=now + timedelta(seconds=5), **common)
         scheduler.add_job(self.housekeeping, "interval", hours=1, id="housekeeping",
                           next_run_time=now + timedelta(minutes=1), **common)
         self.heartbeat.schedule(scheduler)  # /healthz and /metrics tell when this process stops

@@ -6,10 +6,12 @@ from oncall.auth import current_user, require_team_admin, require_team_member
 from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.fields import Id
-from oncall.schedules import service
+from oncall.fields import require
+from oncall.people import service as people
+from oncall.schedules import coverage_watch, service
 from oncall.schedules.cache import CachedSchedule
 from oncall.schedules.schemas import (
-    AtSchema, OnCallSchema, OverrideSchema, RotationSchema, RotationUpdateSchema, ShiftListSchema,
+    AtSchema, CoverageSchema, MAX_WINDOW, OnCallSchema, OverrideSchema, RotationSchema, RotationUpdateSchema, ShiftListSchema,
     TeamOnCallSchema, TimeOffSchema, UTCDateTime, WindowSchema,
 )
 
@@ -150,6 +152,23 @@ def team_oncall(args, team_id: int):
     at = args["at"] or utcnow()
     pairs = service.team_on_call_at(session, team_id=team_id, at=at)
     return {"team_id": team_id, "at": at, "oncall": [_oncall_body(r, s, r.people) for r, s in pairs]}
+
+
+@bp.get("/teams/<int:team_id>/coverage")
+@bp.arguments(OptionalWindowSchema, location="query")
+@bp.response(200, CoverageSchema())
+def team_coverage(args, team_id: int):
+    """Every stretch of [start, end) (default: the next 14 days) in which a rotation of the team has nobody on
+    call, from the final shifts (overrides and time off applied)."""
+    session = get_session()
+    people.get_team(session, team_id)
+    start = args["start"] or utcnow()
+    end = args["end"] or start + coverage_watch.DEFAULT_SPAN
+    require(end > start, "end", "Must be after start.")
+    require(end - start <= MAX_WINDOW, "end", f"Windows are limited to {MAX_WINDOW.days} days.")
+    gaps = coverage_watch.team_gaps(session, team_id, start, end)
+    return {"team_id": team_id, "start": start, "end": end,
+            "gaps": [{"rotation_id": g.rotation_id, "start": g.start_at, "end": g.end_at} for g in gaps]}
 
 
 # --- overrides -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Rotations (as versions in force from an instant), overrides and time off."""
 from datetime import date, datetime, time
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oncall.clock import utcnow
@@ -146,3 +146,26 @@ class SwapRequest(Base):
     def state_at(self, now: datetime) -> str:
         """The state as people see it: an open request whose time has started has expired."""
         return "expired" if self.state == "open" and self.start_at <= now else self.state
+
+
+class CoverageCheck(Base):
+    """When the coverage watch last looked at a rotation, and at which revision (schedules/coverage_watch.py)."""
+
+    __tablename__ = "coverage_checks"
+
+    rotation_id: Mapped[int] = mapped_column(ForeignKey("rotations.id", ondelete="CASCADE"), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    checked_at: Mapped[datetime]
+
+
+class CoverageWarning(Base):
+    """A gap the team's admins were texted about: each is sent once (unique per rotation and start)."""
+
+    __tablename__ = "coverage_warnings"
+    __table_args__ = (UniqueConstraint("rotation_id", "start_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rotation_id: Mapped[int] = mapped_column(ForeignKey("rotations.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime] = mapped_column(index=True)
+    warned_at: Mapped[datetime]

@@ -145,6 +145,19 @@ class OnCallSchema(ShiftSchema):
     user = fields.Dict(allow_none=True)
 
 
+class GapSchema(Schema):
+    rotation_id = fields.Integer()
+    start = UTCDateTime()
+    end = UTCDateTime()
+
+
+class CoverageSchema(Schema):
+    team_id = fields.Integer()
+    start = UTCDateTime()
+    end = UTCDateTime()
+    gaps = fields.List(fields.Nested(GapSchema))
+
+
 class TeamOnCallSchema(Schema):
     team_id = fields.Integer()
     at = UTCDateTime()
