@@ -97,6 +97,7 @@ def accept(session: Session, *, swap_id: int, user: User, now: datetime) -> Swap
     swap = _decide(session, swap_id, user, now)
     rotation = schedules.get_rotation(session, swap.rotation_id)
     requester_name = session.scalar(select(User.name).where(User.id == swap.requester_id))
+    _make_room(session, swap, now)
     override = schedules.add_override(session, rotation_id=swap.rotation_id, user_id=user.id, start_at=swap.start_at,
                                       end_at=swap.end_at, reason=f"swap with {requester_name}",
                                       created_by_id=user.id, now=now)
@@ -106,6 +107,28 @@ def accept(session: Session, *, swap_id: int, user: User, now: datetime) -> Swap
                                    f"{_when(swap.start_at, swap.end_at, requester.time_zone)}.", now)
     session.flush()
     return swap
+
+
+def _make_room(session: Session, swap: SwapRequest, now: datetime) -> None:
+    """The requester may be on call for the asked time through an override of their own (an earlier swap, a
+    cover): the part of it inside the swap passes to whoever accepts, the rest stays theirs. An override of
+    anyone else there means the schedule changed since the request: 409."""
+    overlapping = [o for o in schedules.list_overrides(session, swap.rotation_id, swap.start_at, swap.end_at)]
+    others = [o for o in overlapping if o.user_id != swap.requester_id]
+    if others:
+        raise Conflict(f"override {others[0].id} now covers part of this time; the request no longer matches the "
+                       "schedule", fields={"start": [f"Overlaps override {others[0].id}."]})
+    for mine in overlapping:
+        before = (mine.start_at, swap.start_at) if mine.start_at < swap.start_at else None
+        after = (swap.end_at, mine.end_at) if mine.end_at > swap.end_at else None
+        if before is None and after is None:
+            schedules.delete_override(session, mine, now=now)
+            continue
+        first, second = before or after, after if before else None
+        schedules.update_override(session, mine, {"start_at": first[0], "end_at": first[1]}, now=now)
+        if second is not None:
+            schedules.add_override(session, rotation_id=swap.rotation_id, user_id=mine.user_id, start_at=second[0],
+                                   end_at=second[1], reason=mine.reason, created_by_id=mine.created_by_id, now=now)
 
 
 def decline(session: Session, *, swap_id: int, user: User, now: datetime) -> SwapRequest:

@@ -147,6 +147,25 @@ def test_accepting_over_an_existing_override_is_a_conflict_and_keeps_the_request
     assert session.get(SwapRequest, swap["id"]).state == "open"
 
 
+def test_a_requester_on_call_by_an_override_of_their_own_hands_over_the_asked_part(crew, session):
+    """Ann covers Wednesday 15:00 to Friday 09:00 by an override, then asks Ben to take Thursday 09:00-21:00: the
+    middle passes to Ben, the rest stays Ann's."""
+    u = crew["users"]
+    wed_15 = datetime(2026, 3, 4, 15, tzinfo=UTC)
+    mine = schedules.add_override(session, rotation_id=crew["rotation"], user_id=u["ann"].id, start_at=wed_15,
+                                  end_at=FRI_09, reason="cover", now=TEST_NOW)
+    session.commit()
+    thu_21 = THU_09 + timedelta(hours=12)
+    swap = _ask(crew, to_user_id=u["ben"].id, end=thu_21.isoformat())
+    assert swap.status_code == 201, swap.json
+    accepted = crew["api"]["ben"].post(f"/api/v1/swap-requests/{swap.json['id']}/accept")
+    assert accepted.status_code == 200, accepted.json
+    session.expire_all()
+    pieces = [(o.user_id, o.start_at, o.end_at) for o in schedules.list_overrides(session, crew["rotation"])]
+    assert pieces == [(u["ann"].id, wed_15, THU_09), (u["ben"].id, THU_09, thu_21), (u["ann"].id, thu_21, FRI_09)]
+    assert session.get(Override, mine.id) is not None, "Ann's override is kept (shortened), not replaced"
+
+
 # --- PostgreSQL: two answers at once --------------------------------------------------------------------------
 
 @pytest.fixture()
