@@ -92,10 +92,11 @@ def _record(session: Session, gap: Gap, now: datetime) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = session.execute(insert(table).values(rotation_id=gap.rotation_id, start_at=gap.start_at,
-                                                  end_at=gap.end_at, warned_at=now)
-                             .on_conflict_do_nothing(index_elements=[table.c.rotation_id, table.c.start_at]))
-    return result.rowcount == 1
+    inserted = session.execute(insert(table).values(rotation_id=gap.rotation_id, start_at=gap.start_at,
+                                                    end_at=gap.end_at, warned_at=now)
+                               .on_conflict_do_nothing(index_elements=[table.c.rotation_id, table.c.start_at])
+                               .returning(table.c.id))
+    return inserted.first() is not None
 
 
 def _text_admins(session: Session, gaps: list[Gap], rotations: dict[int, Rotation], now: datetime,

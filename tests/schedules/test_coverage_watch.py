@@ -142,3 +142,57 @@ def test_the_text_is_in_the_readers_zone():
     assert "Sun 08 Mar 14:00-20:00 GMT" in text
     text = coverage_watch.gap_text(gap, "Payments", "Core", "America/New_York", "https://x/rotations/1")
     assert "Sun 08 Mar 10:00-16:00 EDT" in text
+
+
+@pytest.mark.postgres
+def test_two_workers_at_once_warn_of_a_gap_once(app, clock):
+    """Two workers' coverage watches run at the same instant over committed data: one warning, one text."""
+    import threading
+    from datetime import date, time
+
+    from sqlalchemy.orm import Session
+
+    from oncall.db import get_engine
+    from oncall.people import service as people
+    from oncall.people.models import Team, User
+    from oncall.schedules import service as schedules
+
+    engine = get_engine(app)
+    now = clock().replace(microsecond=0)
+    with Session(engine) as s, s.begin():
+        admin, a, b = [people.create_user(s, name=f"Gap {c}", email=f"gap-race-{c}@example.com",
+                                          phone=f"+1415555099{i}", time_zone="UTC") for i, c in enumerate("xab")]
+        team = people.create_team(s, name="Gap race", slug="gap-race", time_zone="UTC")
+        people.set_members(s, team, user_ids=[admin.id, a.id, b.id], admin_ids=[admin.id])
+        rotation = schedules.create_rotation(s, team_id=team.id, name="Gap race", time_zone="UTC", handoff_time=time(9),
+                                             shift_length={"unit": "days", "count": 1}, start_date=date(2026, 1, 5),
+                                             participant_ids=[a.id, b.id])
+        for person in (a, b):
+            schedules.add_time_off(s, user_id=person.id, start_at=now + timedelta(days=1),
+                                   end_at=now + timedelta(days=1, hours=8), now=now)
+        ids = {"team": team.id, "users": [admin.id, a.id, b.id], "rotation": rotation.id}
+    barrier, found = threading.Barrier(2), []
+
+    def run():
+        with Session(engine) as s:
+            barrier.wait()
+            found.append(coverage_watch.watch(s, now, public_url="https://x"))
+            s.commit()
+
+    try:
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with Session(engine) as s:
+            warnings = s.scalars(select(CoverageWarning).where(CoverageWarning.rotation_id == ids["rotation"])).all()
+            texts = s.scalars(select(Notification.body).where(Notification.user_id == ids["users"][0])).all()
+        assert sorted(found) == [0, 1] and len(warnings) == 1 and len(texts) == 1, (found, texts)
+    finally:
+        with Session(engine) as s, s.begin():
+            s.delete(s.get(Team, ids["team"]))
+            s.flush()
+            for uid in ids["users"]:
+                s.execute(Notification.__table__.delete().where(Notification.user_id == uid))
+                s.delete(s.get(User, uid))
