@@ -1,4 +1,5 @@
-"""Marshmallow fields shared by every domain's schemas: time zones, phones, wall-clock times."""
+"""Marshmallow fields shared by every domain's schemas: names and free text, time zones, phones, wall-clock
+times."""
 import re
 from datetime import time
 from functools import lru_cache
@@ -7,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter
+
+from oncall.plaintext import LINE_BREAK, first_control
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # Ids are 32-bit in every database we run on; larger numbers are refused before they reach a driver.
@@ -59,6 +62,48 @@ def _loads(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+NOT_ONE_LINE = "Must be one line, without control characters."
+NOT_TEXT = "Must not contain control characters (line breaks and tabs aside)."
+BLANK = "Must not be blank."
+
+
+class Name(fields.String):
+    """One line a person types: a name, title, label or reason. Surrounding whitespace is trimmed (as
+    str.strip() sees it, which is also what the web forms do before loading), and what is left may be neither
+    blank nor hold a control character or line break anywhere: a line break in a name broke every calendar
+    feed showing it, and a bare CR let it inject events into some parsers. Optional names are null or absent,
+    never blank. The API and the web load the same schemas, so they share these rules and messages."""
+
+    default_error_messages = {"blank": BLANK, "control": NOT_ONE_LINE}
+
+    def __init__(self, *, max_length: int, **kwargs) -> None:
+        # A Length validator (not a check of our own) so the OpenAPI document shows minLength and maxLength.
+        extra = kwargs.pop("validate", None)
+        extra = [] if extra is None else [extra] if callable(extra) else list(extra)
+        super().__init__(validate=[validate.Length(min=1, max=max_length), *extra], **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text:
+            raise self.make_error("blank")
+        if first_control(text) is not None:
+            raise self.make_error("control")
+        return text
+
+
+class Text(fields.String):
+    """Free text of several lines (notes, descriptions): its line breaks are stored as "\\n" (a textarea sends
+    "\\r\\n"), tabs are kept, and any other control character is refused. Lengths stay the schema's."""
+
+    default_error_messages = {"control": NOT_TEXT}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = LINE_BREAK.sub("\n", super()._deserialize(value, attr, data, **kwargs))
+        if first_control(text, free_text=True) is not None:
+            raise self.make_error("control")
+        return text
 
 
 class TimeZone(fields.String):

@@ -1,7 +1,7 @@
 """Request and response shapes for handoffs and watch items."""
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields, validate
 
-from oncall.fields import Id
+from oncall.fields import Id, Name, Text
 from oncall.schedules.schemas import UTCDateTime
 
 # One submission's limits, for the API and the web form alike.
@@ -17,7 +17,7 @@ class PersonSchema(Schema):
 class WatchItemSchema(Schema):
     id = fields.Integer(dump_only=True)
     team_id = fields.Integer(dump_only=True)
-    text = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    text = Name(required=True, max_length=500)
     due_on = fields.Date(load_default=None, allow_none=True)
     added_by = fields.Nested(PersonSchema, dump_only=True, allow_none=True)
     handoff_id = fields.Integer(dump_only=True, allow_none=True)
@@ -26,23 +26,13 @@ class WatchItemSchema(Schema):
     closed_by = fields.Nested(PersonSchema, dump_only=True, allow_none=True)
     closed_at = UTCDateTime(dump_only=True, allow_none=True)
 
-    @validates("text")
-    def _not_blank(self, value, **_):
-        if not value.strip():
-            raise ValidationError("Must not be blank.")
-
 
 class WatchItemUpdateSchema(Schema):
     """Change the text or due date, or close (true) / reopen (false) the item."""
 
-    text = fields.String(validate=validate.Length(min=1, max=500))
+    text = Name(max_length=500)
     due_on = fields.Date(allow_none=True)
     closed = fields.Boolean()
-
-    @validates("text")
-    def _not_blank(self, value, **_):
-        if not value.strip():
-            raise ValidationError("Must not be blank.")
 
 
 class WatchItemQuerySchema(Schema):
@@ -50,13 +40,8 @@ class WatchItemQuerySchema(Schema):
 
 
 class NewWatchItemSchema(Schema):
-    text = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    text = Name(required=True, max_length=500)
     due_on = fields.Date(load_default=None, allow_none=True)
-
-    @validates("text")
-    def _not_blank(self, value, **_):
-        if not value.strip():
-            raise ValidationError("Must not be blank.")
 
 
 class HandoffSubmitSchema(Schema):
@@ -64,7 +49,7 @@ class HandoffSubmitSchema(Schema):
     given it must be the change the draft is for, so a note is never filed under the wrong change."""
 
     shift_change_at = UTCDateTime(load_default=None, allow_none=True)
-    notes = fields.String(load_default="", validate=validate.Length(max=20000))
+    notes = Text(load_default="", validate=validate.Length(max=20000))
     watch_items = fields.List(fields.Nested(NewWatchItemSchema), load_default=list,
                               validate=validate.Length(max=MAX_NEW_WATCH_ITEMS),
                               metadata={"description": "New watch items; they become the team's."})

@@ -33,9 +33,8 @@ def _new_items(texts: list[str], dues: list[str]) -> list[dict]:
     """The form's rows of new watch items in the API's shape; blank rows (the form always shows a few) skipped."""
     items = []
     for i, text in enumerate(texts):
-        text = " ".join(text.split())
         due = dues[i].strip() if i < len(dues) else ""
-        if not text and not due:
+        if not text.strip() and not due:
             continue
         items.append({"text": text, "due_on": due or None})
     return items
@@ -159,7 +158,7 @@ def add_watch_item(team_id: int):
     service.get_team_or_404(session, team_id)
     permissions.require_team_member(me, team_id)
     try:
-        item = forms.load(WatchItemSchema(), {"text": " ".join(request.form.get("text", "").split()),
+        item = forms.load(WatchItemSchema(), {"text": request.form.get("text", ""),
                                               "due_on": request.form.get("due_on", "").strip() or None})
         service.add_watch_item(session, team_id=team_id, text=item["text"], due_on=item["due_on"], added_by_id=me.id,
                                now=utcnow())

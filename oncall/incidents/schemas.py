@@ -1,8 +1,8 @@
 """Request and response shapes of incidents, their timeline, integrations and the Alertmanager webhook."""
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from oncall.escalation.policy import SEVERITIES
-from oncall.fields import Id
+from oncall.fields import Id, Name, Text
 from oncall.incidents.models import STATUSES
 from oncall.incidents.service import INTEGRATION_TYPES
 from oncall.schedules.schemas import UTCDateTime
@@ -28,26 +28,19 @@ def _url() -> fields.Url:
 class LinksSchema(Schema):
     dashboard = _url()
     runbook = _url()
-    chat = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+    chat = Name(load_default=None, allow_none=True, max_length=200,
                          metadata={"description": "Chat channel, e.g. #incidents-payments"})
 
 
 class IncidentCreateSchema(Schema):
     team_id = Id(required=True)
     severity = Severity(required=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20000))
+    title = Name(required=True, max_length=500)
+    description = Text(load_default=None, allow_none=True, validate=validate.Length(max=20000))
     dedup_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=255),
                               metadata={"description": "A trigger with the key of an open incident of the team "
                                                        "joins it instead of paging again."})
     links = fields.Nested(LinksSchema, load_default=dict)
-
-    @post_load
-    def _strip(self, data, **_):
-        data["title"] = data["title"].strip()
-        if not data["title"]:
-            raise ValidationError({"title": ["Must not be blank."]})
-        return data
 
 
 class IncidentQuerySchema(Schema):
@@ -69,7 +62,7 @@ class IncidentUpdateSchema(Schema):
 
 
 class NoteSchema(Schema):
-    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    text = Text(required=True, validate=validate.Length(min=1, max=5000))
 
 
 class TimelineEventSchema(Schema):
@@ -143,7 +136,7 @@ class IncidentListSchema(Schema):
 
 class IntegrationCreateSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(INTEGRATION_TYPES))
-    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    name = Name(load_default=None, allow_none=True, max_length=200)
 
 
 class IntegrationSchema(Schema):

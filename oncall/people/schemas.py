@@ -3,7 +3,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from oncall.fields import Id, Phone, TimeZone, WallClock
+from oncall.fields import Id, Name, Phone, TimeZone, WallClock
 from oncall.people.models import WEEKDAYS
 from oncall.schedules.schemas import UTCDateTime
 
@@ -12,7 +12,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 class UserSchema(Schema):
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, max_length=200)
     email = fields.Email(required=True, validate=validate.Length(max=320))
     phone = Phone(allow_none=True, load_default=None)
     phone_verified = fields.Boolean(dump_only=True, metadata={
@@ -27,7 +27,7 @@ class UserSchema(Schema):
 
 
 class UserUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = Name(max_length=200)
     email = fields.Email(validate=validate.Length(max=320))
     phone = Phone(allow_none=True)
     time_zone = TimeZone()
@@ -51,7 +51,7 @@ class BusinessHoursSchema(Schema):
 
 class TeamSchema(Schema):
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, max_length=200)
     slug = fields.String(required=True)
     time_zone = TimeZone(required=True)
     business_hours = fields.Nested(BusinessHoursSchema)
@@ -89,7 +89,7 @@ class TokenQuerySchema(Schema):
 
 
 class NewApiTokenSchema(Schema):
-    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200),
+    name = Name(load_default=None, allow_none=True, max_length=200,
                          metadata={"description": "What the token is for, e.g. 'alertmanager on prod-1'"})
     expires_at = UTCDateTime(load_default=None, allow_none=True,
                              metadata={"description": "Default: never, or when the token creating it expires"})

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from oncall.fields import Id, TimeZone, WallClock
+from oncall.fields import Id, Name, Text, TimeZone, WallClock
 from oncall.schedules.timeline import MAX_WINDOW
 
 # Upper bounds keep a single shift under a year; longer "shifts" are a data-entry mistake.
@@ -78,7 +78,7 @@ class VersionSchema(Schema):
 class RotationSchema(Schema):
     id = fields.Integer(dump_only=True)
     team_id = Id(required=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True, max_length=200)
     time_zone = TimeZone(required=True)
     handoff_time = WallClock(required=True)
     shift_length = fields.Nested(ShiftLengthSchema, required=True)
@@ -93,7 +93,7 @@ class RotationSchema(Schema):
 class RotationUpdateSchema(Schema):
     """Name changes apply at once; schedule changes start a new version at `effective_at` (default now)."""
 
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = Name(max_length=200)
     time_zone = TimeZone()
     handoff_time = WallClock()
     shift_length = fields.Nested(ShiftLengthSchema)
@@ -168,7 +168,7 @@ class _IntervalSchema(Schema):
     id = fields.Integer(dump_only=True)
     start = UTCDateTime(required=True, attribute="start_at", data_key="start")
     end = UTCDateTime(required=True, attribute="end_at", data_key="end")
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     created_at = UTCDateTime(dump_only=True)
 
     @validates_schema
@@ -195,7 +195,7 @@ class SwapRequestCreateSchema(Schema):
     end = UTCDateTime(required=True, attribute="end_at", data_key="end")
     to_user_id = Id(load_default=None, allow_none=True,
                     metadata={"description": "The teammate asked; omit (or null) to ask the whole team."})
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
     @validates_schema
     def _ordered(self, data, **_):

@@ -57,7 +57,7 @@ def test_a_second_trigger_with_an_open_key_joins_the_incident(api, team):
     ({"team_id": 999999}, {"team_id": ["Unknown team."]}),
     ({"severity": "SEV5"}, {"severity": ["Must be one of: SEV1, SEV2, SEV3, SEV4."]}),
     ({"severity": 1}, {"severity": ["Not a valid string."]}),
-    ({"title": ""}, {"title": ["Length must be between 1 and 500."]}),
+    ({"title": ""}, {"title": ["Must not be blank."]}),
     ({"title": "   "}, {"title": ["Must not be blank."]}),
     ({"title": "x" * 501}, {"title": ["Length must be between 1 and 500."]}),
     ({"dedup_key": ""}, {"dedup_key": ["Length must be between 1 and 255."]}),
