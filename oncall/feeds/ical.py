@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from icalendar import Alarm, Calendar, Event, vDatetime, vDuration, vInt, vText, vUri
 
+from oncall.plaintext import free_text, one_line
+
 UTC = timezone.utc
 PRODID = "-//oncall//Calendar feeds 1.0//EN"
 # RFC 7986 5.7 and its older Microsoft spelling: how often a client should poll. Answers to polls are
@@ -80,10 +82,18 @@ def fingerprint_of(calendar: FeedCalendar, shift: FeedShift) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
+def _line(name: object) -> str:
+    # Names are checked at the edge (oncall.fields.Name), but rows stored before that may hold line breaks and
+    # control characters: vText escapes "\n" yet passes other controls through, and RFC 5545 3.3.11 allows
+    # none in TEXT. The feed must render whatever is stored, so each name is made one line here.
+    return one_line(str(name))
+
+
 def summary_of(shift: FeedShift) -> str:
+    rotation = _line(shift.rotation_name)
     if shift.user_id is None:
-        return f"{SUMMARY_UNCOVERED} ({shift.rotation_name})"
-    return f"On call: {shift.user_name} ({shift.rotation_name})"
+        return f"{SUMMARY_UNCOVERED} ({rotation})"
+    return f"On call: {_line(shift.user_name)} ({rotation})"
 
 
 def rotation_url(calendar: FeedCalendar, rotation_id: int) -> str:
@@ -91,12 +101,13 @@ def rotation_url(calendar: FeedCalendar, rotation_id: int) -> str:
 
 
 def description_of(calendar: FeedCalendar, shift: FeedShift) -> str:
-    who, rotation = shift.user_name, shift.rotation_name
+    # Names in it are one line (see _line); an override's reason is free text and keeps its lines.
+    who, rotation = _line(shift.user_name), _line(shift.rotation_name)
     if shift.source == "override":
-        why = f": {shift.override_reason}" if shift.override_reason else ""
+        why = f": {free_text(shift.override_reason)}" if shift.override_reason else ""
         text = f"{who} is on call for {rotation} by an override{why}."
     elif shift.source == "time_off":
-        text = f"{who} is on call for {rotation}, covering PTO for {shift.covering_for_name or 'a colleague'}."
+        text = f"{who} is on call for {rotation}, covering PTO for {_line(shift.covering_for_name or 'a colleague')}."
     elif shift.source == "uncovered":
         text = f"Nobody is on call for {rotation}: everyone who could cover is on time off."
     else:
@@ -122,8 +133,11 @@ def build_calendar(calendar: FeedCalendar, shifts: Iterable[FeedShift], *,
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", calendar.name)
-    cal.add("name", calendar.name)
+    # Written as given (icalendar does not escape X- or unknown properties): a line break in a stored team or
+    # user name would end the line, so the name is made one line first.
+    name = _line(calendar.name)
+    cal.add("x-wr-calname", name)
+    cal.add("name", name)
     cal.add("x-wr-timezone", calendar.time_zone)
     cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(REFRESH))

@@ -1,4 +1,5 @@
 """Rendering plain shifts to iCalendar bytes (pure): read back by two independent parsers."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import icalendar
@@ -6,6 +7,8 @@ import pytest
 import vobject
 
 from oncall.feeds import ical
+from oncall.plaintext import one_line
+from tests.test_fields import NOT_IN_A_NAME
 
 UTC = timezone.utc
 CAL = ical.FeedCalendar(name="On call: Payments, EU; \"night\"", time_zone="Europe/London", scope="team", scope_id=4,
@@ -156,3 +159,24 @@ def test_fast_serialization_is_byte_for_byte_icalendars_own(minutes):
     calendar = ical.build_calendar(CAL, SHIFTS * 3, reminder_minutes=minutes)
     assert ical.serialize(calendar) == calendar.to_ical()
     assert ical.render_feed(CAL, SHIFTS * 3, reminder_minutes=minutes) == calendar.to_ical()
+
+
+@pytest.mark.parametrize("char", list(NOT_IN_A_NAME.values()), ids=list(NOT_IN_A_NAME))
+def test_any_stored_name_renders_as_one_line(char):
+    """Rows stored before names were checked: every name and reason holding each control character or line
+    break still renders one property per line, the same events, and no control character (tabs aside)."""
+    poison = f"Eve{char}END:VEVENT{char}BEGIN:VEVENT{char}UID:injected"
+    calendar = ical.FeedCalendar(**{f: getattr(CAL, f) for f in CAL.__slots__} | {"name": f"On call: {poison}"})
+    shifts = [shift(s.start_at, hours=int((s.end_at - s.start_at).total_seconds() // 3600), user_id=s.user_id,
+                    source=s.source, user_name=s.user_name and poison, rotation_name=f"Primary {poison}",
+                    override_reason=s.override_reason and poison, covering_for_name=s.covering_for_name and poison)
+              for s in SHIFTS]
+    body = ical.render_feed(calendar, shifts, reminder_minutes=10)
+    lines = body.split(b"\r\n")
+    assert lines.count(b"BEGIN:VEVENT") == lines.count(b"END:VEVENT") == len(SHIFTS)
+    assert not any(re.search(rb"[\x00-\x08\x0a-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]", line) for line in lines)
+    events = icalendar.Calendar.from_ical(body).walk("VEVENT")
+    assert [str(e["UID"]) for e in events] == [ical.uid_of(calendar, s) for s in shifts]
+    assert str(events[0]["SUMMARY"]) == f"On call: {one_line(poison)} (Primary {one_line(poison)})"
+    assert str(icalendar.Calendar.from_ical(body)["X-WR-CALNAME"]) == f"On call: {one_line(poison)}"
+    assert [e.uid.value for e in vobject.readOne(body.decode()).vevent_list] == [str(e["UID"]) for e in events]
