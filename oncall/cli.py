@@ -135,6 +135,15 @@ def _expiry(expires_in: str | None, expires_at: str | None, now):
     return None
 
 
+def _load_one(schema, field: str, value: str, hint: str):
+    from marshmallow import ValidationError
+
+    try:
+        return schema.load({field: value})[field]
+    except ValidationError as exc:
+        raise click.BadParameter(" ".join(exc.messages[field]), param_hint=hint) from exc
+
+
 @token_group.command("create")
 @click.option("--email", required=True)
 @click.option("--name", default=None, help="The user's name, when the user is created.")
@@ -148,6 +157,7 @@ def token_create(email: str, name: str | None, admin: bool, token_name: str, exp
     """Create the user if needed and print a new API token (shown once) as the last line."""
     from marshmallow import ValidationError, fields
 
+    from oncall.people.schemas import NewApiTokenSchema, UserUpdateSchema
     from oncall.people.service import ensure_user
     from oncall.people.tokens import issue_token
 
@@ -155,8 +165,10 @@ def token_create(email: str, name: str | None, admin: bool, token_name: str, exp
         fields.Email().deserialize(email)
     except ValidationError as exc:
         raise click.BadParameter("not a valid email address", param_hint="--email") from exc
-    if not 1 <= len(token_name) <= 200:
-        raise click.BadParameter("1 to 200 characters", param_hint="--token-name")
+    # The API's own fields, so a name no API call could store cannot come in this way either.
+    if name is not None:
+        name = _load_one(UserUpdateSchema(), "name", name, "--name")
+    token_name = _load_one(NewApiTokenSchema(), "name", token_name, "--token-name")
     now = utcnow()
     expiry = _expiry(expires_in, expires_at, now)
     with get_sessionmaker().begin() as session:

@@ -75,6 +75,10 @@ def test_token_create_with_an_expiry(app, client, session):
     (["--expires-at", "tomorrow"], "--expires-at"),
     (["--expires-in", "1d", "--expires-at", "2031-01-01T00:00:00Z"], "not both"),
     (["--token-name", ""], "--token-name"),
+    (["--token-name", "ci\nsecond line"], "--token-name"),
+    (["--name", "Eve\r\nBEGIN:VEVENT"], "--name"),
+    (["--name", "   "], "--name"),
+    (["--name", "n" * 201], "--name"),
 ])
 def test_token_create_refuses_a_bad_expiry(app, session, args, message):
     from oncall.cli import token_create
