@@ -89,10 +89,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from oncall.incidents.api import bp as incidents_api
     from oncall.people.api import bp as people_api
     from oncall.people.tokens_api import bp as tokens_api
+    from oncall.reports.api import bp as reports_api
     from oncall.schedules.api import bp as schedules_api
     from oncall.schedules.swaps_api import bp as swaps_api
 
-    for blueprint in (people_api, tokens_api, schedules_api, swaps_api, handoffs_api, escalation_api, incidents_api, feeds_api):
+    for blueprint in (people_api, tokens_api, schedules_api, swaps_api, handoffs_api, escalation_api, incidents_api, feeds_api,
+                      reports_api):
         api.register_blueprint(blueprint)
     # The feeds themselves live outside /api/v1: their secret URL is the credential, so bearer auth does not apply.
     app.register_blueprint(calendar_feeds)
