@@ -24,6 +24,7 @@ class PersonLoad:
     oncall: timedelta = field(default_factory=timedelta)
     night: timedelta = field(default_factory=timedelta)
     weekend: timedelta = field(default_factory=timedelta)
+    weekend_night: timedelta = field(default_factory=timedelta)  # in both: charts stack the three apart
     pages: int = 0
     night_pages: int = 0
 
@@ -50,15 +51,23 @@ def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> timedelt
 
 def night_and_weekend(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[timedelta, timedelta]:
     """How much of [start, end) falls in the person's nights (22:00-07:00) and weekends (Sat 00:00-Mon 00:00)."""
-    night = weekend = timedelta(0)
+    night, weekend, _both = split(start, end, zone)
+    return night, weekend
+
+
+def split(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[timedelta, timedelta, timedelta]:
+    """Night, weekend, and the part that is both (a Saturday's small hours), of [start, end) in `zone`."""
+    night = weekend = both = timedelta(0)
     for day in _days(start, end, zone):
         evening = resolve_local(day, NIGHT_STARTS, zone)
         morning = resolve_local(day + timedelta(days=1), NIGHT_ENDS, zone)
         night += _overlap(start, end, evening, morning)
         if day.weekday() in WEEKEND:
-            weekend += _overlap(start, end, resolve_local(day, time(0), zone),
-                                resolve_local(day + timedelta(days=1), time(0), zone))
-    return night, weekend
+            midnight, next_midnight = resolve_local(day, time(0), zone), resolve_local(day + timedelta(days=1), time(0), zone)
+            weekend += _overlap(start, end, midnight, next_midnight)
+            both += _overlap(start, end, midnight, min(next_midnight, resolve_local(day, NIGHT_ENDS, zone)))
+            both += _overlap(start, end, max(midnight, evening), next_midnight)
+    return night, weekend, both
 
 
 def is_night(at: datetime, zone: ZoneInfo) -> bool:
@@ -82,9 +91,10 @@ def load_report(shifts: Iterable[tuple[int, datetime, datetime]], pages: Iterabl
             continue
         person = of(user_id)
         person.oncall += hi - lo
-        night, weekend = night_and_weekend(lo, hi, ZoneInfo(zones.get(user_id, "UTC")))
+        night, weekend, both = split(lo, hi, ZoneInfo(zones.get(user_id, "UTC")))
         person.night += night
         person.weekend += weekend
+        person.weekend_night += both
     for user_id, at in pages:
         if not start <= at < end:
             continue

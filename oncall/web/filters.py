@@ -36,6 +36,10 @@ def init_app(app: Flask) -> None:
     def until(at: datetime | None, now: datetime | None = None) -> str:
         return "" if at is None else timefmt.until(at, now or utcnow())
 
+    @app.template_filter("duration")
+    def duration(seconds: float | None) -> str:
+        return timefmt.duration(seconds)
+
     @app.template_filter("parse_instant")
     def parse_instant(value) -> datetime | None:
         return None if value is None else markdown.parse_instant(value)

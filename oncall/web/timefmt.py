@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from oncall.handoffs.markdown import format_age
 from oncall.schedules.timeline import resolve_local
 
-__all__ = ["format_age", "local", "local_input", "parse_local", "parse_date"]
+__all__ = ["duration", "format_age", "local", "local_input", "parse_local", "parse_date"]
 
 
 def local(at: datetime | None, tz_name: str, *, with_zone: bool = True, seconds: bool = False) -> str:
@@ -51,3 +51,17 @@ def until(at: datetime, now: datetime) -> str:
     """'in 3h 12m' / '5m ago'."""
     delta = at - now
     return f"in {format_age(delta)}" if delta >= timedelta(0) else f"{format_age(-delta)} ago"
+
+
+def duration(seconds: float | None) -> str:
+    """'45s', '4m 30s', '2h 05m', '3d 4h'; an en dash for None (nothing to measure)."""
+    if seconds is None:
+        return "\u2013"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"

@@ -39,6 +39,12 @@ def test_a_night_with_a_dst_change_is_as_long_as_it_is_lived():
     assert hours(night) == 8 and hours(weekend) == 24
 
 
+def test_a_whole_weekend_holds_18_hours_that_are_night_and_weekend_both():
+    saturday = datetime(2026, 3, 7, tzinfo=UTC)
+    night, weekend, both = load.split(saturday, saturday + 48 * H, ZoneInfo("UTC"))
+    assert (hours(night), hours(weekend), hours(both)) == (7 + 9 + 2, 48, 7 + 9 + 2)
+
+
 def test_weekends_in_the_persons_zone():
     tokyo = ZoneInfo("Asia/Tokyo")
     friday_utc = datetime(2026, 3, 6, 12, tzinfo=UTC)  # 21:00 Friday in Tokyo
@@ -68,6 +74,8 @@ def test_night_and_weekend_never_exceed_the_stretch_and_add_up_over_a_split(star
     end = start + length_hours * H
     night, weekend = load.night_and_weekend(start, end, tz)
     assert timedelta(0) <= night <= end - start and timedelta(0) <= weekend <= end - start
+    both = load.split(start, end, tz)[2]
+    assert timedelta(0) <= both <= min(night, weekend)
     middle = start + (end - start) / 3
     a, b = load.night_and_weekend(start, middle, tz), load.night_and_weekend(middle, end, tz)
     assert (a[0] + b[0], a[1] + b[1]) == (night, weekend)
