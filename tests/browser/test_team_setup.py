@@ -29,7 +29,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The app on a free port with its own migrated SQLite file and one site admin; `outbox()` sends what is due
-    through a console notifier and returns what it printed."""
+    through a console notifier and returns what it printed; `app` lets a test write its own data."""
     from flask_migrate import upgrade
     from werkzeug.security import generate_password_hash
     from werkzeug.serving import make_server
@@ -63,7 +63,7 @@ def server(tmp_path_factory):
 
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield {"base": base, "outbox": dispatch}
+    yield {"base": base, "outbox": dispatch, "app": app}
     httpd.shutdown()
     thread.join()
     get_engine(app).dispose()
