@@ -26,6 +26,8 @@ from sqlalchemy.exc import DBAPIError
 from oncall.clock import database_now
 from oncall.db import get_engine, get_sessionmaker
 from oncall.escalation import engine
+from oncall.maintenance import service as maintenance
+from oncall.monitors import service as monitors
 from oncall.feeds import service as feeds, stamps as feed_stamps
 from oncall.handoffs import reminders as handoff_reminders
 from oncall.operations.heartbeats import Heartbeat
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 
 TICK_JOB, DISPATCH_JOB = "escalation-tick", "outbox-dispatch"
 DISPATCH_BATCH = 100
+# A maintenance window's end, and a heartbeat's silence, are acted on within this.
+MACHINES_SECONDS = 15
 # A change that opens a gap (a time off, an emptied rotation) is noticed within this.
 COVERAGE_SECONDS = 60
 
@@ -109,6 +113,22 @@ class Worker:
             self.wake_dispatch()
         return found
 
+    def watch_machines(self) -> tuple[int, int]:
+        """Start the escalation of incidents held by a maintenance window that is over; open an incident for each
+        heartbeat silent past its interval. Returns (released, opened)."""
+        try:
+            with self.sessions.begin() as session:
+                now = database_now(session)
+                released = maintenance.release(session, now)
+                opened = monitors.check(session, now)
+        except DBAPIError:
+            log.warning("maintenance and heartbeat check failed; the next one retries", exc_info=True)
+            return 0, 0
+        if released or opened:
+            log.info("%s held incident(s) released after maintenance, %s heartbeat incident(s) opened", released, opened)
+            self.wake_dispatch()
+        return released, opened
+
     def housekeeping(self) -> None:
         """Delete what nothing reads any more: stamps of calendar events no feed window can reach, warnings of
         coverage gaps long over."""
@@ -142,6 +162,8 @@ class Worker:
                           next_run_time=now, args=[self.sessions], kwargs={"public_url": self.public_url}, **common)
         scheduler.add_job(self.watch_coverage, "interval", seconds=COVERAGE_SECONDS, id="coverage-watch",
                           next_run_time=now + timedelta(seconds=5), **common)
+        scheduler.add_job(self.watch_machines, "interval", seconds=MACHINES_SECONDS, id="maintenance-and-heartbeats",
+                          next_run_time=now, **common)
         scheduler.add_job(self.housekeeping, "interval", hours=1, id="housekeeping",
                           next_run_time=now + timedelta(minutes=1), **common)
         self.heartbeat.schedule(scheduler)  # /healthz and /metrics tell when this process stops

@@ -30,6 +30,8 @@ def incident_body(incident: Incident, *, full: bool = False) -> dict:
         "trigger_count", "created_at", "created_by_id", "last_triggered_at", "acknowledged_at",
         "acknowledged_by_id", "acknowledged_via", "resolved_at", "resolved_by_id", "resolved_via", "alert")}
     body["url"] = f"{_public_url()}/incidents/{incident.id}"
+    body |= {"suppressed": incident.suppressed_at is not None, "held": incident.held,
+             "maintenance_window_id": incident.maintenance_window_id}
     body["escalation"] = {"next_step": incident.next_step, "round": incident.round,
                           "next_step_at": incident.next_step_at, "exhausted_at": incident.exhausted_at,
                           "policy": incident.policy}

@@ -19,7 +19,7 @@ _UNLOGGED = "timeline_events_to_log"
 
 KINDS = ("created", "retriggered", "step", "uncovered", "held", "exhausted", "notification", "delivery",
          "fallback", "opt_out", "unreachable", "acknowledged", "resolved", "escalated", "reassigned",
-         "severity_changed", "note")
+         "severity_changed", "note", "suppressed", "released")
 
 
 def record(session: Session, incident: Incident | int, *, kind: str, now: datetime, user_id: int | None = None,

@@ -1,7 +1,7 @@
 """Incidents with their escalation state, their timeline, and teams' integration tokens."""
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oncall.clock import utcnow
@@ -10,7 +10,7 @@ from oncall.db import Base
 TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
 STATUSES = (TRIGGERED, ACKNOWLEDGED, RESOLVED)
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-VIAS = ("api", "sms", "voice", "web", "alertmanager", "handoff")
+VIAS = ("api", "sms", "voice", "web", "alertmanager", "handoff", "heartbeat")
 
 _OPEN_WITH_KEY = "dedup_key IS NOT NULL AND status != 'resolved'"
 
@@ -61,6 +61,12 @@ class Incident(Base):
     # When the engine must look at this incident next; NULL once it needs nothing (acked, resolved, done).
     next_step_at: Mapped[datetime | None] = mapped_column(index=True)
     exhausted_at: Mapped[datetime | None]
+    # Opened by a machine during a maintenance window (maintenance/service.py): kept and shown, paging nobody
+    # while `held`; its escalation starts when the window ends if it is still open.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    suppressed_at: Mapped[datetime | None]
+    maintenance_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("maintenance_windows.id", ondelete="SET NULL"), index=True)
 
     events: Mapped[list["TimelineEvent"]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", passive_deletes=True,

@@ -123,6 +123,9 @@ class IncidentSchema(Schema):
     resolved_via = fields.String(allow_none=True)
     alert = fields.Dict(allow_none=True)
     escalation = fields.Nested(EscalationStateSchema)
+    suppressed = fields.Boolean(metadata={"description": "Opened by a machine during a maintenance window."})
+    held = fields.Boolean(metadata={"description": "Paging nobody until its maintenance window ends."})
+    maintenance_window_id = fields.Integer(allow_none=True)
 
 
 class IncidentDetailSchema(IncidentSchema):

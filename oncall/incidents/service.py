@@ -16,6 +16,7 @@ from oncall.escalation import engine, policy as rules
 from oncall.escalation import service as escalation
 from oncall.incidents import events, triage
 from oncall.incidents.models import ACKNOWLEDGED, RESOLVED, TRIGGERED, VIAS, Incident, Integration
+from oncall.maintenance import service as maintenance
 from oncall.paging.models import CANCELLED, PENDING, SMS, VOICE, Notification
 from oncall.people.models import Team, TeamMember, User
 
@@ -166,7 +167,12 @@ def create_incident(session: Session, *, team_id: int, severity: str, title: str
     events.record(session, incident, kind="created", now=now, user_id=created_by_id, via=via, detail={
         "message": f"{severity} opened for {team.name}: {title}",
         "severity": severity, "policy_source": snapshot.source, "dedup_key": dedup_key})
-    engine.advance(session, incident, now=now)
+    window = maintenance.active_window(session, team_id, now) if maintenance.held_by_machine(via, integration_id) \
+        else None
+    if window is not None:
+        maintenance.hold(session, incident, window, now)
+    else:
+        engine.advance(session, incident, now=now)
     session.flush()
     return incident, True
 

@@ -5,7 +5,7 @@ Redaction happens where every log record is born (a LogRecord factory), so it ho
 every handler alike: the web's, the worker's, werkzeug's and gunicorn's request lines, error logs with their
 tracebacks, libraries' debug output. A record's message is rendered once, redacted, and frozen. What counts
 as a secret:
-- the shapes of this service's secrets, wherever they appear: anything after /calendars in a path (any
+- the shapes of this service's secrets, wherever they appear: anything after /calendars or /heartbeats in a path (any
   number of slashes, percent-encoded or not), API and integration tokens, 43-character URL-safe secrets
   (feeds, heartbeat pings), credentials in Authorization values, query parameters and key=value pairs whose
   name says token, secret, password, key or signature;
@@ -38,7 +38,7 @@ _SECRET_NAME = r"[\w.-]*(?:token|secret|passw(?:or)?d|api[_-]?key|signature|auth
 _PATTERNS = [
     # A calendar feed's path is its credential; whatever follows /calendars (typos and odd slashes included,
     # since // and /./ still reach or redirect to the feed) is dropped.
-    (re.compile(r"(?i)(/calendars?)(?:/|%2f)(?!<redacted>)[^\s?#\"'<>]*"), r"\1/" + REDACTED),
+    (re.compile(r"(?i)(/calendars?|/heartbeats?)(?:/|%2f)(?!<redacted>)[^\s?#\"'<>]*"), r"\1/" + REDACTED),
     # API and integration tokens (people/tokens.py, incidents/service.py); metric names have no capital or digit.
     (re.compile(r"oncall_(int_)?(?=[A-Za-z0-9_-]*[A-Z0-9])[A-Za-z0-9_-]{43,}"), r"oncall_\1" + REDACTED),
     (re.compile(r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1\2" + REDACTED),

@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 # Bearer-token APIs, signature-checked Twilio webhooks and secret-URL calendars use no cookie, so a
 # forged cross-site request has nothing to ride on; everything else that changes state needs the token.
-CSRF_EXEMPT_PREFIXES = ("/api/", "/twilio/", "/calendars/")
+CSRF_EXEMPT_PREFIXES = ("/api/", "/twilio/", "/calendars/", "/heartbeats/")
 
 csrf = CSRFProtect()
 

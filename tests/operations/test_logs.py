@@ -180,6 +180,9 @@ def test_a_full_run_logs_no_secret(fmt, app, api, client, session, make_user, ma
     integration = api.post(f"/api/v1/teams/{team_id}/integrations", json={"type": "alertmanager"}).json["token"]
     feed_url = api.post("/api/v1/calendar-feeds", json={"scope": "rotation", "id": rotation["id"]}).json["url"]
     feed = re.search(r"/calendars/([^/]+)\.ics$", feed_url).group(1)
+    ping_url = api.post(f"/api/v1/teams/{team_id}/heartbeats",
+                        json={"name": "Backup", "interval_minutes": 5, "severity": "SEV3"}).json["ping_url"]
+    heartbeat = ping_url.rsplit("/", 1)[1]
 
     # An alert comes in and pages by SMS and voice through the SDK; Twilio calls back, signed.
     alert = {"version": "4", "status": "firing", "receiver": "oncall", "groupKey": "g", "alerts": [{
@@ -209,6 +212,11 @@ def test_a_full_run_logs_no_secret(fmt, app, api, client, session, make_user, ma
         # (its Location would repeat the secret).
         assert statuses[f"/calendars/{feed}.ics"] == 200 and statuses[f"//calendars/{feed}.ics"] == 200
         assert statuses[f"/calendar%73/{feed}.ics"] == 200 and statuses[f"/calendars//{feed}.ics"] == 404
+        # A heartbeat's ping URL, posted to as cron and Alertmanager do.
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+        connection.request("POST", f"/heartbeats/{heartbeat}", body=b"{}")
+        assert connection.getresponse().status == 200
+        connection.close()
 
         # A 500 on the feed: a database error whose parameters hold the secret, logged with its traceback.
         def broken(session, secret):
@@ -232,12 +240,12 @@ def test_a_full_run_logs_no_secret(fmt, app, api, client, session, make_user, ma
     assert api.get("/api/v1/users").status_code == 500
 
     output = stream.getvalue()
-    secrets = {"feed": feed, "api token": api.token, "integration token": integration, "password": PASSWORD,
+    secrets = {"feed": feed, "heartbeat": heartbeat, "api token": api.token, "integration token": integration, "password": PASSWORD,
                "twilio auth token": twilio_token, "session cookie": cookie}
     leaked = {name for name, value in secrets.items() if value in output}
     assert not leaked, leaked
     # The run did log what would have leaked: requests to the feed, the 500s with their tracebacks, the pages.
-    assert output.count("/calendars/<redacted>") >= 6
+    assert output.count("/calendars/<redacted>") >= 6 and "/heartbeats/<redacted>" in output
     assert "unhandled error on GET /calendars/<redacted>" in output and "OperationalError" in output
     assert "cannot list users for Bearer oncall_<redacted>" in output
     assert "GET /api/v1/users 500" in output

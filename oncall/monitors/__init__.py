@@ -1,0 +1,1 @@
+"""Heartbeat monitors: dead-man's switches for whatever must keep talking (a cron job, Alertmanager's Watchdog)."""
