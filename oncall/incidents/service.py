@@ -7,7 +7,7 @@ import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, exists, func, select, update
+from sqlalchemy import case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from oncall.incidents.models import ACKNOWLEDGED, RESOLVED, TRIGGERED, VIAS, Inc
 from oncall.maintenance import service as maintenance
 from oncall.paging.models import CANCELLED, PENDING, SMS, VOICE, Notification
 from oncall.people.models import Team, TeamMember, User
+from oncall.people.tokens import LAST_USED_RESOLUTION
 
 MAX_CODE_DIGITS = 9  # texts.parse_reply reads at most nine digits
 INTEGRATION_TOKEN_PREFIX = "oncall_int_"
@@ -389,6 +390,18 @@ def integration_for_token(session: Session, token: str, *, type: str) -> Integra
     return session.scalar(select(Integration).where(Integration.token_hash == _hash(token), Integration.type == type))
 
 
+def note_integration_use(session: Session, integration: Integration, *, now: datetime) -> None:
+    """Stamp last_used_at, to the minute like API tokens (people read it to find integrations that stopped
+    sending): under an alert storm every webhook of a team would otherwise update the same row, one after
+    another behind its lock. The WHERE repeats the check, so webhooks racing past it write once."""
+    if integration.last_used_at is not None and now - integration.last_used_at < LAST_USED_RESOLUTION:
+        return
+    session.execute(update(Integration).where(
+        Integration.id == integration.id,
+        or_(Integration.last_used_at.is_(None), Integration.last_used_at <= now - LAST_USED_RESOLUTION),
+    ).values(last_used_at=now))
+
+
 # --- Alertmanager ------------------------------------------------------------------------------------------
 
 def _latest_with_key(session: Session, team_id: int, dedup_key: str) -> Incident | None:
@@ -404,7 +417,7 @@ def apply_alerts(session: Session, *, integration: Integration, alerts: list, no
     under the same fingerprint means it fired anew. So does a firing alert after Alertmanager itself resolved
     it: an alert whose endsAt passed (Prometheus restarted, or could not reach it) is merged back with its
     old startsAt once Prometheus sends it again."""
-    integration.last_used_at = now
+    note_integration_use(session, integration, now=now)
     results = []
     for alert in alerts:
         outcome = {"fingerprint": alert.fingerprint, "status": "firing" if alert.firing else "resolved"}

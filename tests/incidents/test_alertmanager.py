@@ -199,3 +199,23 @@ def test_an_alert_firing_again_after_alertmanager_resolved_it_pages_again(hook, 
     assert incident["status"] == "triggered" and len(incident["notifications"]) > 0
     # Its repeats are repeats of the new incident.
     assert hook(payload()).json["results"][0] == again | {"action": "unchanged"}
+
+
+def test_last_used_at_is_stamped_to_the_minute(hook, api, clock):
+    from datetime import timedelta
+
+    def last_used():
+        [integration] = api.get(f"/api/v1/teams/{hook.team['id']}/integrations").json["integrations"]
+        return integration["last_used_at"] and datetime.fromisoformat(integration["last_used_at"])
+
+    assert last_used() is None
+    hook(payload())
+    stamped = last_used()
+    assert abs(stamped - clock()) < timedelta(seconds=1)
+    # Within the minute a storm of webhooks leaves the row alone (it would queue every webhook of the team).
+    clock.advance(timedelta(seconds=50))
+    hook(payload())
+    assert last_used() == stamped
+    clock.advance(timedelta(seconds=15))
+    hook(payload())
+    assert last_used() - stamped >= timedelta(minutes=1)
