@@ -7,7 +7,7 @@ import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, exists, func, or_, select, update
+from sqlalchemy import case, exists, func, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -97,19 +97,31 @@ def notifications_of(session: Session, incident_id: int) -> list[Notification]:
 
 # --- opening -----------------------------------------------------------------------------------------------
 
+# Candidate codes per number of digits that _new_code checks in its one query: all of one length are taken
+# together with a chance of at most 1e-5 (codes are at least ten times as many as incidents).
+CODE_CANDIDATES = 5
+
+
 def _new_code(session: Session) -> int:
     # Random among at least ten times as many codes as there are incidents, so a mistyped digit rarely names
     # another incident; the unique constraint settles the rare race between two openings.
-    highest = session.scalar(select(func.max(Incident.id))) or 0
+    # One statement: the highest id (which sets the length) and which of a few random codes of every length
+    # are taken, so opening an incident under a storm costs one round trip here, not two or more.
+    lengths = range(4, MAX_CODE_DIGITS + 1)
+    candidates = {d: [10 ** (d - 1) + secrets.randbelow(9 * 10 ** (d - 1)) for _ in range(CODE_CANDIDATES)]
+                  for d in lengths}
+    rows = session.execute(union_all(
+        select(func.max(Incident.id), literal(True)),
+        select(Incident.code, literal(False)).where(Incident.code.in_([c for cs in candidates.values() for c in cs])),
+    )).all()
+    highest = next((value for value, is_highest in rows if is_highest), None) or 0
+    taken = {value for value, is_highest in rows if not is_highest}
     digits = min(MAX_CODE_DIGITS, max(4, len(str(highest * 10))))
-    while True:
-        for _ in range(10):
-            code = 10 ** (digits - 1) + secrets.randbelow(9 * 10 ** (digits - 1))
-            if session.scalar(select(Incident.id).where(Incident.code == code)) is None:
-                return code
-        if digits == MAX_CODE_DIGITS:
-            raise Conflict("no free incident code")  # pragma: no cover - needs ~10^8 incidents
-        digits += 1
+    for length in range(digits, MAX_CODE_DIGITS + 1):
+        free = [c for c in candidates[length] if c not in taken]
+        if free:
+            return free[0]
+    raise Conflict("no free incident code")  # pragma: no cover - needs ~10^8 incidents
 
 
 def _open_with_key(session: Session, team_id: int, dedup_key: str) -> Incident | None:
