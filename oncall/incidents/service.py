@@ -148,19 +148,25 @@ def retrigger(session: Session, incident: Incident, *, now: datetime, via: str, 
 def create_incident(session: Session, *, team_id: int, severity: str, title: str, now: datetime,
                     description: str | None = None, links: dict | None = None, dedup_key: str | None = None,
                     created_by_id: int | None = None, via: str = "api", integration_id: int | None = None,
-                    alert: dict | None = None) -> tuple[Incident, bool]:
-    """Open an incident, or return the open one with the same dedup key. Returns (incident, created)."""
+                    alert: dict | None = None, key_seen_free: bool = False) -> tuple[Incident, bool]:
+    """Open an incident, or return the open one with the same dedup key. Returns (incident, created).
+
+    key_seen_free: the caller has just found no open incident with this key (apply_alerts), so the first look
+    is skipped; an incident opened meanwhile still wins through the unique index, and is then looked up."""
     if severity not in rules.SEVERITIES:
         raise Invalid(f"unknown severity {severity!r}", fields={"severity": [f"One of {', '.join(rules.SEVERITIES)}."]})
     team = session.get(Team, team_id)
     if team is None:
         raise Invalid(f"team {team_id} does not exist", fields={"team_id": ["Unknown team."]})
     links = links or {}
-    for _ in range(5):
-        if dedup_key is not None and (existing := _open_with_key(session, team_id, dedup_key)) is not None:
+    snapshot = state = None
+    for attempt in range(5):
+        if (dedup_key is not None and (attempt or not key_seen_free)
+                and (existing := _open_with_key(session, team_id, dedup_key)) is not None):
             return retrigger(session, existing, now=now, via=via, user_id=created_by_id), False
-        snapshot = escalation.snapshot_for(session, team=team, severity=severity)
-        state = rules.start(snapshot, now)
+        if snapshot is None:
+            snapshot = escalation.snapshot_for(session, team=team, severity=severity)
+            state = rules.start(snapshot, now)
         incident = Incident(
             code=_new_code(session), team_id=team_id, severity=severity, title=title, description=description,
             dashboard_url=links.get("dashboard"), runbook_url=links.get("runbook"), chat_channel=links.get("chat"),
@@ -453,7 +459,7 @@ def apply_alerts(session: Session, *, integration: Integration, alerts: list, no
             incident, created = create_incident(
                 session, team_id=integration.team_id, severity=alert.severity, title=alert.title, now=now,
                 description=alert.description, links=alert.links, dedup_key=alert.fingerprint, via="alertmanager",
-                integration_id=integration.id, alert=alert.alert)
+                integration_id=integration.id, alert=alert.alert, key_seen_free=True)  # `latest` is closed or None
             outcome |= {"incident_id": incident.id, "action": "created" if created else "retriggered"}
         results.append(outcome)
     session.flush()
