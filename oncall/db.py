@@ -187,6 +187,16 @@ def _forget_rolled_back_writes(session: Session) -> None:
     session.info.pop("wrote", None)
 
 
+def upsert_insert(session: Session, table):
+    """INSERT for `table` (a model or Table) in the session's dialect, which knows ON CONFLICT: the only
+    statement whose SQL differs between SQLite and PostgreSQL, so it is built in this one place."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
 def get_sessionmaker(app: Flask | None = None) -> sessionmaker:
     return (app or current_app).extensions["oncall_db"]["sessions"]
 

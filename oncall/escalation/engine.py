@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from oncall.clock import database_now
+from oncall.db import upsert_insert
 from oncall.escalation import policy as rules
 from oncall.escalation.policy import Exhaust, Fire, Hold, Idle, Snapshot, State, Step, Wait
 from oncall.incidents import events
@@ -159,7 +160,13 @@ def advance(session: Session, incident: Incident, *, now: datetime, hold: bool =
     snapshot = Snapshot.from_json(incident.policy)
     if not hold:
         snapshot = replace(snapshot, business_hours=None)
-    state = state_of(incident)
+    with session.no_autoflush:  # what it reads is not what it writes: its timeline events go in one flush
+        state = _apply(session, incident, snapshot, state_of(incident), now=now, targets=targets)
+    save_state(incident, state)
+
+
+def _apply(session: Session, incident: Incident, snapshot: Snapshot, state: State, *, now: datetime,
+           targets: dict | None) -> State:
     # Each step of each pass fires at most once per call; uncovered steps may chain through all of them.
     for _ in range(len(snapshot.policy.steps) * (snapshot.policy.repeat + 2) + 2):
         decision = rules.next_action(snapshot, state, now)
@@ -185,7 +192,7 @@ def advance(session: Session, incident: Incident, *, now: datetime, hold: bool =
         assert isinstance(decision, Fire)
         reached = fire_step(session, incident, snapshot, decision.step, decision.round, now=now, targets=targets)
         state = rules.after_fire(snapshot, state, fired_at=now, reached_anyone=reached)
-    save_state(incident, state)
+    return state
 
 
 def _zone(snapshot: Snapshot) -> ZoneInfo:
@@ -279,14 +286,11 @@ def fire_step(session: Session, incident: Incident, snapshot: Snapshot, index: i
         if targets is not None:
             targets[key] = resolved
     stored_round = round_ + snapshot.round_offset
-    existing = set(session.execute(
-        select(Notification.user_id, Notification.channel)
-        .where(Notification.incident_id == incident.id, Notification.step == index, Notification.round == stored_round)
-    ).all())
     where = f"step {index + 1} of {len(snapshot.policy.steps)}"
     if snapshot.policy.repeat:
         where += f", pass {round_ + 1} of {snapshot.policy.repeat + 1}"
     pages: list[dict] = []
+    rows: list[dict] = []  # the outbox rows of `pages`
     for user in resolved.users.values():
         if not user.pageable_phone:
             missing = "no phone number" if not user.phone else "no verified phone number"
@@ -302,12 +306,14 @@ def fire_step(session: Session, incident: Incident, snapshot: Snapshot, index: i
                 "step": index, "round": round_})
         for channel in channels:
             pages.append({"user_id": user.id, "channel": channel})
-            if (user.id, channel) not in existing:
-                session.add(Notification(incident_id=incident.id, step=index, round=stored_round, user_id=user.id,
-                                         channel=channel, state=PENDING, next_attempt_at=now, created_at=now,
-                                         to=user.phone))
+            rows.append({"incident_id": incident.id, "step": index, "round": stored_round, "user_id": user.id,
+                         "channel": channel, "state": PENDING, "next_attempt_at": now, "created_at": now,
+                         "to": user.phone})
 
     if pages:
+        # One statement for the step's pages. A page this step already wrote (a retried transaction, a manual
+        # escalate racing a tick) is left alone by the unique constraint, not written twice.
+        session.execute(upsert_insert(session, Notification).on_conflict_do_nothing(), rows)
         by_user: dict[int, list[str]] = {}
         for page in pages:
             by_user.setdefault(page["user_id"], []).append(channel_name(page["channel"]))

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oncall.clock import database_now
+from oncall.db import upsert_insert
 from oncall.errors import DeliveryFailed, TransientDeliveryFailure
 from oncall.incidents import events
 from oncall.incidents.events import channel_name
@@ -372,12 +373,8 @@ def _lock_windows(session: Session, user_ids: list[int]) -> dict[int, SmsWindow]
     """Each person's SMS window row, locked; people whose row another worker holds are left out."""
     if not user_ids:
         return {}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(SmsWindow).values([{"user_id": uid} for uid in user_ids]).on_conflict_do_nothing())
+    session.execute(upsert_insert(session, SmsWindow).values([{"user_id": uid} for uid in user_ids])
+                    .on_conflict_do_nothing())
     return {w.user_id: w for w in session.scalars(
         select(SmsWindow).where(SmsWindow.user_id.in_(user_ids)).order_by(SmsWindow.user_id)
         .with_for_update(skip_locked=True).execution_options(populate_existing=True))}

@@ -320,3 +320,21 @@ def test_pto_and_overrides_added_mid_incident_change_who_the_next_step_pages(wor
     session.commit()
     world.tick(T0 + minutes(11))
     assert world.pages(second.id, step=1) == [("erin", "sms", 1, 0), ("erin", "voice", 1, 0)]
+
+
+def test_a_step_fired_again_writes_no_page_twice(world, session):
+    # A retried transaction, or an escalate racing a tick, may fire a step whose pages are already in the
+    # outbox: the unique constraint leaves them alone, one statement writes only the missing ones.
+    from oncall.escalation.policy import Snapshot
+
+    world.set_policy("SEV2", [{"delay_minutes": 0, "targets": [rotation(world.primary_id)], "channels": ["sms"]}])
+    incident = world.open("SEV2")
+    assert world.pages(incident.id) == [("alice", "sms", 0, 0)]
+    snapshot = Snapshot.from_json(incident.policy)
+    again = Snapshot.from_json({**incident.policy, "steps": [{**incident.policy["steps"][0],
+                                                              "channels": ["sms", "voice"]}]})
+    assert engine.fire_step(session, incident, snapshot, 0, 0, now=T0 + minutes(1))
+    assert engine.fire_step(session, incident, again, 0, 0, now=T0 + minutes(1))  # adds the voice call only
+    session.commit()
+    assert world.pages(incident.id) == [("alice", "sms", 0, 0), ("alice", "voice", 0, 0)]
+    assert world.kinds(incident.id) == ["created", "step", "exhausted", "step", "step"]
