@@ -8,9 +8,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, exists, func, literal, or_, select, union_all, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from oncall.db import upsert_insert
 from oncall.errors import Conflict, Invalid, NotFound
 from oncall.escalation import engine, policy as rules
 from oncall.escalation import service as escalation
@@ -167,20 +167,17 @@ def create_incident(session: Session, *, team_id: int, severity: str, title: str
         if snapshot is None:
             snapshot = escalation.snapshot_for(session, team=team, severity=severity)
             state = rules.start(snapshot, now)
-        incident = Incident(
+        # ON CONFLICT DO NOTHING rather than a savepoint around the INSERT: if another opening took this dedup
+        # key (or this code) first, no row comes back and the loop looks again. One statement, not three.
+        incident = session.scalars(upsert_insert(session, Incident).values(
             code=_new_code(session), team_id=team_id, severity=severity, title=title, description=description,
             dashboard_url=links.get("dashboard"), runbook_url=links.get("runbook"), chat_channel=links.get("chat"),
             dedup_key=dedup_key, status=TRIGGERED, source=via, integration_id=integration_id, alert=alert,
             trigger_count=1, last_triggered_at=now, created_at=now, created_by_id=created_by_id,
             policy=snapshot.to_json(), next_step=state.next_step, round=state.round, next_step_at=state.due_at,
-        )
-        try:
-            with session.begin_nested():
-                session.add(incident)
-                session.flush()
-        except IntegrityError:
-            continue  # another opening took this dedup key or code first: look again
-        break
+        ).on_conflict_do_nothing().returning(Incident)).one_or_none()
+        if incident is not None:
+            break
     else:
         raise Conflict("could not open the incident; try again")
     events.record(session, incident, kind="created", now=now, user_id=created_by_id, via=via, detail={
