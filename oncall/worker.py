@@ -71,6 +71,7 @@ class Worker:
         self.heartbeat = Heartbeat.from_config(self.sessions, config)
         self.concurrency = int(config.get("OUTBOX_CONCURRENCY", outbox.CONCURRENCY))
         self.scheduler: BaseScheduler | None = None
+        self._woken = threading.Event()  # set by wake_dispatch: new pages may be waiting
 
     # --- the jobs ---------------------------------------------------------------------------------------
 
@@ -86,15 +87,19 @@ class Worker:
         return fired
 
     def dispatch(self) -> int:
-        """Send everything due, batch after batch."""
+        """Send everything due, pass after pass while there is work: pages written during a pass (a storm's
+        next webhooks, a fallback) go in the next pass at once, not WORKER_DISPATCH_SECONDS later. A pass that
+        finds nothing only reads, so an idle worker never takes SQLite's write lock."""
         total = 0
         try:
             while True:
+                self._woken.clear()
                 handled = outbox.dispatch_due(self.sessions, self.notifier, public_url=self.public_url,
                                               limit=DISPATCH_BATCH, sms_window=self.sms_window, lease=self.lease,
                                               concurrency=self.concurrency)
                 total += handled
-                if handled < DISPATCH_BATCH:
+                # Woken during an empty pass: the rows it was woken for may have come after the pass looked.
+                if not handled and not self._woken.is_set():
                     return total
         except DBAPIError:
             log.warning("outbox dispatch failed; the next one retries", exc_info=True)
@@ -171,7 +176,9 @@ class Worker:
         return scheduler
 
     def wake_dispatch(self) -> None:
-        """Run the dispatch job now instead of at its next interval (it runs at most once at a time)."""
+        """Run the dispatch job now instead of at its next interval (it runs at most once at a time; a running
+        one makes another pass)."""
+        self._woken.set()
         scheduler = self.scheduler
         if scheduler is None or not scheduler.running:
             return

@@ -35,6 +35,19 @@ def test_run_once_fires_due_steps_and_sends_their_pages(app, world, notifier, cl
     assert worker.run_once() == (0, 0)
 
 
+def test_pages_written_during_a_dispatch_go_in_its_next_pass(app, world, notifier, clock):
+    # The SMS fails for good, so a call falls back for it while the pass runs: the same dispatch sends it at once
+    # instead of leaving it to the next run of the job (WORKER_DISPATCH_SECONDS later).
+    from oncall.errors import DeliveryFailed
+
+    world.set_policy("SEV2", [{"delay_minutes": 0, "targets": [rotation(world.primary_id)], "channels": ["sms"]}])
+    clock.set(T0)
+    incident = world.open("SEV2", at=T0)
+    notifier.fail_with[world.phone("alice")] = [DeliveryFailed("unknown number")]
+    assert Worker(app, notifier).dispatch() == 2
+    assert [(n.channel, n.state) for n in world.notifications(incident.id)] == [("sms", "failed"), ("voice", "sent")]
+
+
 @pytest.mark.parametrize("config,kind", [
     ({}, ConsoleNotifier),
     ({"NOTIFIER": "console", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM_NUMBER": "+1"},
