@@ -15,12 +15,14 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from oncall.clock import database_now
@@ -62,6 +64,7 @@ class Worker:
     def __init__(self, app: Flask, notifier: Notifier | None = None) -> None:
         config = app.config
         self.sessions = get_sessionmaker(app)
+        self.engine = get_engine(app)
         self.notifier = notifier or notifier_from_config(config)
         self.public_url = config["PUBLIC_URL"]
         self.tick_seconds = float(config.get("WORKER_TICK_SECONDS", 1.0))
@@ -72,6 +75,7 @@ class Worker:
         self.concurrency = int(config.get("OUTBOX_CONCURRENCY", outbox.CONCURRENCY))
         self.scheduler: BaseScheduler | None = None
         self._woken = threading.Event()  # set by wake_dispatch: new pages may be waiting
+        self._listener: threading.Thread | None = None
 
     # --- the jobs ---------------------------------------------------------------------------------------
 
@@ -173,6 +177,8 @@ class Worker:
                           next_run_time=now + timedelta(minutes=1), **common)
         self.heartbeat.schedule(scheduler)  # /healthz and /metrics tell when this process stops
         self.scheduler = scheduler
+        if self._listener is None:
+            self._listener = listen_for_pages(self.engine, self.wake_dispatch)
         return scheduler
 
     def wake_dispatch(self) -> None:
@@ -186,6 +192,45 @@ class Worker:
             scheduler.modify_job(DISPATCH_JOB, next_run_time=datetime.now(timezone.utc))
         except Exception:  # shutting down, or the job is gone: the regular interval still runs
             log.debug("could not wake the dispatcher", exc_info=True)
+
+
+OUTBOX_CHANNEL = "oncall_outbox"  # a trigger NOTIFYs it when a transaction that wrote outbox rows commits (0016)
+LISTEN_RETRY_SECONDS = 5.0
+
+
+def listen_for_pages(db_engine: Engine, wake: Callable[[], None], *, stop: threading.Event | None = None,
+                     retry_seconds: float = LISTEN_RETRY_SECONDS) -> threading.Thread | None:
+    """On PostgreSQL, a thread that LISTENs for new outbox rows and calls `wake`: a page another process wrote
+    (the web, under an alert storm) is sent at once, not at the next poll. The poll stays for what becomes due
+    by time (retries, SMS windows) and for a listener that lost its connection. None on SQLite, where the web
+    nudges the worker it runs itself."""
+    if db_engine.dialect.name != "postgresql":
+        return None
+
+    def listen() -> None:
+        while not (stop and stop.is_set()):
+            try:
+                connection = db_engine.raw_connection()
+                try:
+                    listener = connection.driver_connection
+                    listener.autocommit = True
+                    listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                    wake()  # whatever was written while nobody listened
+                    while not (stop and stop.is_set()):
+                        for _ in listener.notifies(timeout=1.0):  # ends after a second, to check `stop`
+                            wake()
+                finally:
+                    connection.invalidate()  # never back to the pool: it is in autocommit and LISTENing
+            except Exception:  # the server restarted, or the network dropped: polling goes on meanwhile
+                log.warning("listening for new pages failed; retrying in %s s", retry_seconds, exc_info=True)
+                if stop is not None:
+                    stop.wait(retry_seconds)
+                else:
+                    time.sleep(retry_seconds)
+
+    thread = threading.Thread(target=listen, name="outbox-listener", daemon=True)
+    thread.start()
+    return thread
 
 
 # --- in a process of its own --------------------------------------------------------------------------------
