@@ -9,12 +9,14 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from oncall.errors import DeliveryFailed, TransientDeliveryFailure
+from oncall.paging.outbox import CONCURRENCY
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,11 @@ class TwilioGateway:
         base_url = config.get("TWILIO_BASE_URL")
         http_client = (BaseUrlHttpClient(base_url, timeout=timeout) if base_url
                        else TwilioHttpClient(timeout=timeout))
+        # The outbox has up to OUTBOX_CONCURRENCY requests in flight; requests keeps 10 connections per host, so
+        # under an alert storm every request beyond those opened (and TLS-handshook) a connection and dropped it.
+        pool = HTTPAdapter(pool_maxsize=int(config.get("OUTBOX_CONCURRENCY") or CONCURRENCY))
+        for prefix in ("https://", "http://"):
+            http_client.session.mount(prefix, pool)
         return cls(Client(sid, token, http_client=http_client), from_number)
 
     def send_sms(self, *, to: str, body: str, status_callback: str | None = None) -> str:

@@ -32,6 +32,17 @@ def test_from_config_without_base_url_talks_to_twilio_itself(twilio_config):
         gateway.close()
 
 
+@pytest.mark.parametrize("concurrency,pooled", [(None, 8), ("16", 16)])
+def test_the_connection_pool_holds_every_request_the_outbox_has_in_flight(twilio_config, concurrency, pooled):
+    # With fewer pooled connections than requests in flight, each extra request opens a connection and drops it.
+    gateway = TwilioGateway.from_config(twilio_config | {"OUTBOX_CONCURRENCY": concurrency})
+    try:
+        session = gateway._client.http_client.session
+        assert {session.get_adapter(url)._pool_maxsize for url in ("https://api.twilio.com/", "http://x/")} == {pooled}
+    finally:
+        gateway.close()
+
+
 @pytest.mark.parametrize("url, expected", [
     ("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json",
      "http://127.0.0.1:9/prefix/2010-04-01/Accounts/AC1/Messages.json"),
