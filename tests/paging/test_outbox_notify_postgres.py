@@ -1,4 +1,4 @@
-"""PostgreSQL: a committed outbox row wakes the dispatchers through LISTEN/NOTIFY (migration 0016 and
+"""PostgreSQL: a committed outbox row wakes the dispatchers through LISTEN/NOTIFY (migration 0019 and
 worker.listen_for_pages), a rolled-back one does not."""
 import threading
 
