@@ -225,8 +225,9 @@ def test_last_used_at_is_stamped_to_the_minute(hook, api, clock):
 # team whose default policy pages a rotation. Here each request's transaction is a SAVEPOINT and its RELEASE
 # (the tests' outer transaction): two of each figure. SQLite writes timeline events one INSERT each, PostgreSQL
 # batches them. Lower is welcome (update the figures); higher needs a reason. Before issue 8's storm work a new
-# incident cost 23 on PostgreSQL.
-STATEMENTS = {"created": {"sqlite": 17, "postgresql": 16},
+# incident cost 23 on PostgreSQL; one statement was added back since, to look for a maintenance window of the
+# team (an alert opened during one pages nobody).
+STATEMENTS = {"created": {"sqlite": 18, "postgresql": 17},
               "unchanged": {"sqlite": 4, "postgresql": 4},
               "resolved": {"sqlite": 8, "postgresql": 8}}
 
