@@ -159,6 +159,9 @@ def create_incident(session: Session, *, team_id: int, severity: str, title: str
     if team is None:
         raise Invalid(f"team {team_id} does not exist", fields={"team_id": ["Unknown team."]})
     links = links or {}
+    # Looked up before anything is written, so the INSERTs of this opening still go out together.
+    window = maintenance.active_window(session, team_id, now) if maintenance.held_by_machine(via, integration_id) \
+        else None
     snapshot = state = None
     for attempt in range(5):
         if (dedup_key is not None and (attempt or not key_seen_free)
@@ -174,7 +177,10 @@ def create_incident(session: Session, *, team_id: int, severity: str, title: str
             dashboard_url=links.get("dashboard"), runbook_url=links.get("runbook"), chat_channel=links.get("chat"),
             dedup_key=dedup_key, status=TRIGGERED, source=via, integration_id=integration_id, alert=alert,
             trigger_count=1, last_triggered_at=now, created_at=now, created_by_id=created_by_id,
-            policy=snapshot.to_json(), next_step=state.next_step, round=state.round, next_step_at=state.due_at,
+            policy=snapshot.to_json(), next_step=state.next_step, round=state.round,
+            next_step_at=None if window is not None else state.due_at, held=window is not None,
+            suppressed_at=now if window is not None else None,
+            maintenance_window_id=window.id if window is not None else None,
         ).on_conflict_do_nothing().returning(Incident)).one_or_none()
         if incident is not None:
             break
@@ -183,8 +189,6 @@ def create_incident(session: Session, *, team_id: int, severity: str, title: str
     events.record(session, incident, kind="created", now=now, user_id=created_by_id, via=via, detail={
         "message": f"{severity} opened for {team.name}: {title}",
         "severity": severity, "policy_source": snapshot.source, "dedup_key": dedup_key})
-    window = maintenance.active_window(session, team_id, now) if maintenance.held_by_machine(via, integration_id) \
-        else None
     if window is not None:
         maintenance.hold(session, incident, window, now)
     else:

@@ -72,7 +72,8 @@ def held_by_machine(via: str, integration_id: int | None) -> bool:
 
 
 def hold(session: Session, incident: Incident, window: MaintenanceWindow, now: datetime) -> None:
-    """Keep a just-opened incident from paging until the window ends."""
+    """Keep a just-opened incident from paging until the window ends (create_incident writes it held already;
+    this says so on its timeline)."""
     incident.held = True
     incident.suppressed_at = now
     incident.maintenance_window_id = window.id
