@@ -99,6 +99,54 @@ class TimelineEvent(Base):
     incident: Mapped[Incident] = relationship(back_populates="events")
 
 
+ROLES = ("commander", "tech_lead", "comms_lead")
+
+
+class IncidentRoles(Base):
+    """Who holds the framework's roles in an incident (one person may hold several); no row until someone is
+    named. A table of its own rather than columns on incidents, which SQLite could only add references to by
+    copying the table."""
+
+    __tablename__ = "incident_roles"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    commander_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    tech_lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    comms_lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def as_dict(self) -> dict:
+        return {role: getattr(self, f"{role}_id") for role in ROLES}
+
+
+class StatusUpdate(Base):
+    """A status update for the incident's stakeholders (investigating, identified, monitoring, resolved)."""
+
+    __tablename__ = "status_updates"
+    __table_args__ = (Index("ix_status_updates_incident_id_created_at", "incident_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    via: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UpdateReminder(Base):
+    """One row per missed cadence slot of an incident: the unique slot makes two workers remind once."""
+
+    __tablename__ = "update_reminders"
+    __table_args__ = (UniqueConstraint("incident_id", "slot_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    slot_at: Mapped[datetime]  # when the update was due
+    reminded_at: Mapped[datetime]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
 class Integration(Base):
     """A team's token for a machine that raises incidents (Alertmanager). Only the token's hash is kept."""
 

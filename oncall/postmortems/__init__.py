@@ -1,0 +1,1 @@
+"""Blameless postmortems of incidents and the follow-through of their action items."""
