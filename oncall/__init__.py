@@ -90,13 +90,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     from oncall.people.api import bp as people_api
     from oncall.maintenance.api import bp as maintenance_api
     from oncall.monitors.api import bp as heartbeats_api, pings as heartbeat_pings
+    from oncall.postmortems.api import bp as postmortems_api
     from oncall.people.tokens_api import bp as tokens_api
     from oncall.reports.api import bp as reports_api
     from oncall.schedules.api import bp as schedules_api
     from oncall.schedules.swaps_api import bp as swaps_api
 
-    for blueprint in (people_api, tokens_api, schedules_api, swaps_api, handoffs_api, escalation_api, incidents_api, feeds_api,
-                      reports_api, maintenance_api, heartbeats_api):
+    for blueprint in (people_api, tokens_api, schedules_api, swaps_api, handoffs_api, escalation_api, incidents_api,
+                      postmortems_api, feeds_api, reports_api, maintenance_api, heartbeats_api):
         api.register_blueprint(blueprint)
     # The feeds themselves live outside /api/v1: their secret URL is the credential, so bearer auth does not apply.
     app.register_blueprint(calendar_feeds)

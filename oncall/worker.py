@@ -32,6 +32,7 @@ from oncall.maintenance import service as maintenance
 from oncall.monitors import service as monitors
 from oncall.feeds import service as feeds, stamps as feed_stamps
 from oncall.handoffs import reminders as handoff_reminders
+from oncall.incidents import update_reminders
 from oncall.operations.heartbeats import Heartbeat
 from oncall.paging import outbox
 from oncall.paging.dispatch import notifier_from_config
@@ -47,6 +48,8 @@ DISPATCH_BATCH = 100
 MACHINES_SECONDS = 15
 # A change that opens a gap (a time off, an emptied rotation) is noticed within this.
 COVERAGE_SECONDS = 60
+# A missed status update (every 15 minutes for a SEV1) is reminded of within this.
+UPDATE_REMINDER_SECONDS = 20
 
 
 class _QuietOverlaps(logging.Filter):
@@ -138,6 +141,13 @@ class Worker:
             self.wake_dispatch()
         return released, opened
 
+    def remind_updates(self) -> int:
+        """Text a reminder for each missed status update of an open SEV1 or SEV2 (incidents/update_reminders.py)."""
+        reminded = update_reminders.run(self.sessions, public_url=self.public_url)
+        if reminded:
+            self.wake_dispatch()
+        return reminded
+
     def housekeeping(self) -> None:
         """Delete what nothing reads any more: stamps of calendar events no feed window can reach, warnings of
         coverage gaps long over."""
@@ -173,6 +183,8 @@ class Worker:
                           next_run_time=now + timedelta(seconds=5), **common)
         scheduler.add_job(self.watch_machines, "interval", seconds=MACHINES_SECONDS, id="maintenance-and-heartbeats",
                           next_run_time=now, **common)
+        scheduler.add_job(self.remind_updates, "interval", seconds=UPDATE_REMINDER_SECONDS, id="update-reminders",
+                          next_run_time=now + timedelta(seconds=3), **common)
         scheduler.add_job(self.housekeeping, "interval", hours=1, id="housekeeping",
                           next_run_time=now + timedelta(minutes=1), **common)
         self.heartbeat.schedule(scheduler)  # /healthz and /metrics tell when this process stops

@@ -66,13 +66,14 @@ def _iso(value: datetime | date | None) -> str | None:
 
 
 def build_sections(*, incidents: Sequence[IncidentFact], watch_items: Sequence[WatchFact], since: datetime,
-                   as_of: datetime, hints: Sequence[str] = ()) -> dict:
+                   as_of: datetime, hints: Sequence[str] = (), follow_ups: Sequence[dict] = ()) -> dict:
     """The automatic sections as JSON-ready data, the shape stored on a submitted handoff.
 
     Active issues: open incidents, most severe first. Recently resolved: resolved in (since, as_of].
     Watch items: open ones, soonest due first; those closed in (since, as_of] are listed once, apart.
     The window is open at `since` because that is the previous handoff's `as_of`, which already
-    reported what happened at that instant."""
+    reported what happened at that instant. `follow_ups` (postmortems/followups.py: late postmortems,
+    overdue action items) are watch items too, listed as they come, each with its link."""
     active = sorted(
         (i for i in incidents if i.status in OPEN_STATUSES),
         key=lambda i: (SEVERITY_ORDER.get(i.severity, 9), i.created_at, i.id),
@@ -107,5 +108,6 @@ def build_sections(*, incidents: Sequence[IncidentFact], watch_items: Sequence[W
         "closed_watch_items": [
             {"id": w.id, "text": w.text, "closed_by": w.closed_by, "closed_at": _iso(w.closed_at)} for w in closed
         ],
+        "follow_ups": [dict(f) for f in follow_ups],
         "hints": list(hints),
     }

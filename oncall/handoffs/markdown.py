@@ -89,6 +89,12 @@ def watch_line(item: dict) -> str:
     return f"- {escape(item['text'])}{due}"
 
 
+def follow_up_line(item: dict) -> str:
+    """A late postmortem or an overdue action item, linked to the postmortem."""
+    due = f" (due {item['due_on']})" if item.get("due_on") else ""
+    return f"- {link(item['text'], item.get('url'))}{due}"
+
+
 def note_lines(hints: list[str], notes: str) -> list[str]:
     """Automatic hints first, then the author's notes, one bullet per non-empty line."""
     lines = [f"- {escape(h)}" for h in hints]
@@ -109,6 +115,7 @@ def render(*, shift_change_at: datetime, time_zone: str, sections: dict, notes: 
     out += [resolved_line(i, tz) for i in sections.get("recently_resolved", [])] or [NONE]
     out.append("## Watch Items")
     watch = [watch_line(w) for w in sections.get("watch_items", [])]
+    watch += [follow_up_line(f) for f in sections.get("follow_ups", [])]
     closed = sections.get("closed_watch_items", [])
     if closed:
         watch.append("- Closed since last handoff:")

@@ -92,12 +92,26 @@ class SectionClosedSchema(Schema):
     closed_at = fields.String()
 
 
+class SectionFollowUpSchema(Schema):
+    kind = fields.String(metadata={"description": "postmortem (a SEV1/SEV2 resolved over five business days ago "
+                                                  "without a published postmortem) or action_item (open, past due)"})
+    text = fields.String()
+    url = fields.String(metadata={"description": "The postmortem's page"})
+    incident_id = fields.Integer()
+    severity = fields.String()
+    action_item_id = fields.Integer()
+    due_on = fields.String(allow_none=True)
+    owner = fields.String(allow_none=True)
+
+
 class SectionsSchema(Schema):
     active_issues = fields.List(fields.Nested(ActiveIssueSchema))
     recently_resolved = fields.List(fields.Nested(ResolvedSchema))
     watch_items = fields.List(fields.Nested(SectionWatchSchema))
     closed_watch_items = fields.List(fields.Nested(SectionClosedSchema),
                                      metadata={"description": "Closed since the previous handoff; listed once."})
+    follow_ups = fields.List(fields.Nested(SectionFollowUpSchema), metadata={
+        "description": "Watch items from postmortems: late postmortems and overdue action items, until done."})
     hints = fields.List(fields.String(), metadata={"description": "Automatic notes: PTO, overrides, held pages."})
 
 

@@ -15,6 +15,7 @@ from oncall.handoffs.models import ACKNOWLEDGED, DRAFT, SUBMITTED, Handoff, Watc
 from oncall.incidents import events
 from oncall.incidents.models import ACKNOWLEDGED as INCIDENT_ACKNOWLEDGED, RESOLVED, Incident
 from oncall.people.models import Team, User
+from oncall.postmortems import service as postmortems
 from oncall.schedules import service as schedules, timeline
 from oncall.schedules.models import Override, Rotation
 
@@ -202,8 +203,9 @@ def build_draft(session: Session, rotation: Rotation, shift_change_at: datetime,
         tz=tz, override_reasons=_reasons(session, schedule))
     held = hinting.held_sev4_hints(incidents, max(shift_change_at, now), days=team.business_hours["days"],
                                    start=team.business_start, end=team.business_end, tz=ZoneInfo(team.time_zone))
+    follow_ups = postmortems.follow_ups(session, team=team, now=now, public_url=public_url)
     sections = drafting.build_sections(incidents=incidents, watch_items=watch_facts(session, team_id=team.id, since=since),
-                                       since=since, as_of=now, hints=shift_hints + held)
+                                       since=since, as_of=now, hints=shift_hints + held, follow_ups=follow_ups)
     saved = session.scalar(select(Handoff).where(Handoff.rotation_id == rotation.id,
                                                  Handoff.shift_change_at == shift_change_at))
     return Draft(rotation, team, shift_change_at, next_change, outgoing, incoming, since, sections,

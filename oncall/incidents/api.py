@@ -2,6 +2,7 @@
 Alertmanager webhook, which authenticates with a team's integration token instead of a user's."""
 from flask import current_app, g, request
 from flask_smorest import Blueprint
+from sqlalchemy import select
 
 from oncall.auth import current_user, require_team_admin, require_team_member
 from oncall.bodies import check_request
@@ -9,12 +10,14 @@ from oncall.ratelimits import count_refused_webhook
 from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.errors import Unauthorized
-from oncall.incidents import alertmanager, service
+from oncall.incidents import alertmanager, lifecycle, service
+from oncall.postmortems.models import Postmortem
 from oncall.incidents.models import Incident, Integration
 from oncall.incidents.schemas import (
     AlertmanagerResultSchema, AlertmanagerSchema, IncidentCreateSchema, IncidentDetailSchema, IncidentListSchema,
     IncidentQuerySchema, IncidentUpdateSchema, IntegrationCreatedSchema, IntegrationCreateSchema,
-    IntegrationListSchema, NoteSchema, ReassignSchema, TimelineEventSchema,
+    IntegrationListSchema, NoteSchema, ReassignSchema, RolesSchema, StatusUpdateCreateSchema, StatusUpdateSchema,
+    TimelineEventSchema,
 )
 
 bp = Blueprint("incidents_api", __name__, url_prefix="/api/v1", description="Incidents and integrations")
@@ -39,6 +42,10 @@ def incident_body(incident: Incident, *, full: bool = False) -> dict:
         session = get_session()
         body["timeline"] = list(incident.events)
         body["notifications"] = service.notifications_of(session, incident.id)
+        body["roles"] = lifecycle.roles_of(session, incident.id)
+        body["updates"] = lifecycle.updates_of(session, incident.id)
+        body["update_due"] = lifecycle.next_update_due(session, incident, now=utcnow())
+        body["postmortem_state"] = session.scalar(select(Postmortem.state).where(Postmortem.incident_id == incident.id))
     return body
 
 
@@ -143,6 +150,30 @@ def add_note(data, incident_id: int):
     event = service.add_note(session, incident, text=data["text"], user_id=me.id, via="api", now=utcnow())
     session.commit()
     return event
+
+
+@bp.put("/incidents/<int:incident_id>/roles")
+@bp.arguments(RolesSchema)
+@bp.response(200, IncidentDetailSchema)
+def set_roles(data, incident_id: int):
+    """Name the commander, technical lead and communications lead (team members; each a member of the team,
+    or null to clear; a role left out keeps its holder; one person may hold several)."""
+    return _act(incident_id, lifecycle.set_roles, changes=data)
+
+
+@bp.post("/incidents/<int:incident_id>/updates")
+@bp.arguments(StatusUpdateCreateSchema)
+@bp.response(201, StatusUpdateSchema)
+def add_status_update(data, incident_id: int):
+    """Post a status update for stakeholders (team members); it restarts the update cadence. "resolved"
+    resolves the incident. 409 once the incident is resolved."""
+    session = get_session()
+    incident = service.get_incident(session, incident_id)
+    me = current_user()
+    require_team_member(me, incident.team_id)
+    update = lifecycle.add_status_update(session, incident, **data, user_id=me.id, via="api", now=utcnow())
+    session.commit()
+    return update
 
 
 # --- integrations ------------------------------------------------------------------------------------------

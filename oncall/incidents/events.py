@@ -2,7 +2,8 @@
 whose "message" is the sentence people read; the other keys are for machines.
 
 Kinds: created, retriggered, step, uncovered, held, exhausted, notification, delivery, fallback, opt_out,
-unreachable, acknowledged, resolved, escalated, reassigned, severity_changed, note.
+unreachable, acknowledged, resolved, escalated, reassigned, severity_changed, note, roles, status_update,
+update_reminder, postmortem.
 
 Each event is also one log line (logger oncall.incidents.events, with incident_id and notification_id),
 written once its transaction commits, so a rolled-back attempt logs nothing."""
@@ -19,7 +20,8 @@ _UNLOGGED = "timeline_events_to_log"
 
 KINDS = ("created", "retriggered", "step", "uncovered", "held", "exhausted", "notification", "delivery",
          "fallback", "opt_out", "unreachable", "acknowledged", "resolved", "escalated", "reassigned",
-         "severity_changed", "note", "suppressed", "released")
+         "severity_changed", "note", "suppressed", "released", "roles", "status_update", "update_reminder",
+         "postmortem")
 
 
 def record(session: Session, incident: Incident | int, *, kind: str, now: datetime, user_id: int | None = None,

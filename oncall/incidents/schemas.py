@@ -3,6 +3,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 
 from oncall.escalation.policy import SEVERITIES
 from oncall.fields import Id, Name, Text
+from oncall.incidents.cadence import UPDATE_STATUSES
 from oncall.incidents.models import STATUSES
 from oncall.incidents.service import INTEGRATION_TYPES
 from oncall.schedules.schemas import UTCDateTime
@@ -63,6 +64,48 @@ class IncidentUpdateSchema(Schema):
 
 class NoteSchema(Schema):
     text = Text(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class RolesSchema(Schema):
+    """PUT body: each role a member of the incident's team, or null to clear it; a role left out is unchanged."""
+
+    commander = Id(allow_none=True, metadata={"description": "Incident commander"})
+    tech_lead = Id(allow_none=True, metadata={"description": "Technical lead"})
+    comms_lead = Id(allow_none=True, metadata={"description": "Communications lead"})
+
+
+class RolesOutSchema(Schema):
+    commander = fields.Integer(allow_none=True)
+    tech_lead = fields.Integer(allow_none=True)
+    comms_lead = fields.Integer(allow_none=True)
+
+
+class StatusUpdateCreateSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(UPDATE_STATUSES), metadata={
+        "description": "investigating, identified, monitoring or resolved (which resolves the incident too)"})
+    message = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+    @post_load
+    def _strip(self, data, **_):
+        data["message"] = data["message"].strip()
+        if not data["message"]:
+            raise ValidationError({"message": ["Must not be blank."]})
+        return data
+
+
+class StatusUpdateSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    user_id = fields.Integer(allow_none=True)
+    via = fields.String(allow_none=True)
+    created_at = UTCDateTime()
+
+
+class UpdateDueSchema(Schema):
+    due_at = UTCDateTime()
+    late = fields.Boolean()
+    interval_minutes = fields.Integer()
 
 
 class TimelineEventSchema(Schema):
@@ -129,6 +172,11 @@ class IncidentSchema(Schema):
 
 
 class IncidentDetailSchema(IncidentSchema):
+    roles = fields.Nested(RolesOutSchema)
+    updates = fields.List(fields.Nested(StatusUpdateSchema), metadata={"description": "Newest first"})
+    update_due = fields.Nested(UpdateDueSchema, allow_none=True, metadata={
+        "description": "When the next status update is due (SEV1 every 15 minutes, SEV2 every 30, while open)"})
+    postmortem_state = fields.String(allow_none=True, metadata={"description": "draft or published; null if none"})
     timeline = fields.List(fields.Nested(TimelineEventSchema))
     notifications = fields.List(fields.Nested(NotificationSchema))
 

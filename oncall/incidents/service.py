@@ -20,6 +20,7 @@ from oncall.maintenance import service as maintenance
 from oncall.paging.models import CANCELLED, PENDING, SMS, VOICE, Notification
 from oncall.people.models import Team, TeamMember, User
 from oncall.people.tokens import LAST_USED_RESOLUTION
+from oncall.postmortems import followups, service as postmortems
 
 MAX_CODE_DIGITS = 9  # texts.parse_reply reads at most nine digits
 INTEGRATION_TOKEN_PREFIX = "oncall_int_"
@@ -204,7 +205,7 @@ def _check_via(via: str) -> None:
         raise ValueError(f"via must be one of {VIAS}, got {via!r}")
 
 
-def _lock(session: Session, incident: Incident) -> Incident:
+def lock(session: Session, incident: Incident) -> Incident:
     """Re-read under a row lock: the engine or another request may have changed it since it was loaded."""
     return session.scalar(select(Incident).where(Incident.id == incident.id)
                           .with_for_update(key_share=True).execution_options(populate_existing=True))
@@ -225,7 +226,7 @@ def _who(session: Session, user_id: int | None, via: str) -> str:
 def acknowledge(session: Session, incident: Incident, *, user_id: int | None, via: str, now: datetime) -> Incident:
     """Stop the escalation. Acknowledging again is a no-op; a resolved incident cannot be acknowledged."""
     _check_via(via)
-    incident = _lock(session, incident)
+    incident = lock(session, incident)
     if incident.status == RESOLVED:
         raise Conflict(f"incident {incident.id} is already resolved")
     if incident.status == ACKNOWLEDGED:
@@ -241,9 +242,9 @@ def acknowledge(session: Session, incident: Incident, *, user_id: int | None, vi
 
 
 def resolve(session: Session, incident: Incident, *, user_id: int | None, via: str, now: datetime) -> Incident:
-    """Close the incident. Resolving again is a no-op."""
+    """Close the incident. Resolving again is a no-op. A SEV1 or SEV2 gets its postmortem draft at once."""
     _check_via(via)
-    incident = _lock(session, incident)
+    incident = lock(session, incident)
     if incident.status == RESOLVED:
         return incident
     incident.status = RESOLVED
@@ -253,13 +254,15 @@ def resolve(session: Session, incident: Incident, *, user_id: int | None, via: s
     events.record(session, incident, kind="resolved", now=now, user_id=user_id, via=via,
                   detail={"message": f"Resolved by {_who(session, user_id, via)}."})
     session.flush()
+    if incident.severity in followups.POSTMORTEM_SEVERITIES:
+        postmortems.start_draft(session, incident, now=now)
     return incident
 
 
 def escalate(session: Session, incident: Incident, *, user_id: int | None, via: str, now: datetime) -> Incident:
     """Page the next step now. An acknowledged incident is triggered again (its owner asks for help)."""
     _check_via(via)
-    incident = _lock(session, incident)
+    incident = lock(session, incident)
     if incident.status == RESOLVED:
         raise Conflict(f"incident {incident.id} is resolved; it cannot be escalated")
     snapshot = rules.Snapshot.from_json(incident.policy)
@@ -292,7 +295,7 @@ def reassign(session: Session, incident: Incident, *, to_user_id: int, user_id: 
     STOP). It is theirs once they acknowledge: until then it is unacknowledged, and the policy goes on from
     its next step after REASSIGN_GRACE."""
     _check_via(via)
-    incident = _lock(session, incident)
+    incident = lock(session, incident)
     if incident.status == RESOLVED:
         raise Conflict(f"incident {incident.id} is resolved; it cannot be reassigned")
     member = session.scalar(select(TeamMember).where(TeamMember.team_id == incident.team_id,
@@ -331,7 +334,7 @@ def change_severity(session: Session, incident: Incident, *, severity: str, user
     _check_via(via)
     if severity not in rules.SEVERITIES:
         raise Invalid(f"unknown severity {severity!r}", fields={"severity": [f"One of {', '.join(rules.SEVERITIES)}."]})
-    incident = _lock(session, incident)
+    incident = lock(session, incident)
     if incident.status == RESOLVED:
         raise Conflict(f"incident {incident.id} is resolved; its severity cannot change")
     if incident.severity == severity:

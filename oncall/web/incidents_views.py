@@ -10,9 +10,12 @@ from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.escalation import service as escalation
 from oncall.errors import Forbidden, NotFound, OncallError
-from oncall.incidents import service as incidents
+from oncall.incidents import lifecycle, service as incidents
 from oncall.escalation.policy import SEVERITIES
-from oncall.incidents.schemas import IncidentCreateSchema, IncidentUpdateSchema, NoteSchema, ReassignSchema
+from oncall.incidents.schemas import (
+    IncidentCreateSchema, IncidentUpdateSchema, NoteSchema, ReassignSchema, RolesSchema, StatusUpdateCreateSchema,
+)
+from oncall.postmortems.models import Postmortem
 from oncall.people.models import Team, User
 from oncall.web import forms, permissions
 from oncall.web.session import login_required, safe_next, web_user
@@ -92,14 +95,19 @@ def _page_context(incident_id: int, **extra) -> dict:
     notifications = incidents.notifications_of(session, incident.id)
     team = session.get(Team, incident.team_id)
     members = sorted((m.user for m in team.members), key=lambda u: u.name.lower())
+    roles = lifecycle.roles_of(session, incident.id)
+    updates = lifecycle.updates_of(session, incident.id)
     people = {e.user_id for e in events} | {n.user_id for n in notifications} | {
-        incident.acknowledged_by_id, incident.resolved_by_id}
+        incident.acknowledged_by_id, incident.resolved_by_id} | set(roles.values()) | {u.user_id for u in updates}
     people.discard(None)
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(people))).all()) if people else {}
     now = utcnow()
     outlook = escalation.incident_outlook(session, incident, now=now)
     labels = escalation.target_labels(session, team_id=incident.team_id, steps=outlook["steps"])
+    postmortem_state = session.scalar(select(Postmortem.state).where(Postmortem.incident_id == incident.id))
     return {"incident": incident, "events": events, "notifications": notifications, "names": names, "team": team,
+            "roles": roles, "updates": updates, "update_due": lifecycle.next_update_due(session, incident, now=now),
+            "postmortem_state": postmortem_state,
             "members": members, "now": now, "outlook": outlook, "labels": labels,
             "may_act": permissions.is_member(web_user(), incident.team_id), "errors": {}, "form": {}} | extra
 
@@ -197,3 +205,28 @@ def change_incident_severity(incident_id: int):
         return data
     return _act(incident_id, incidents.change_severity, f"Severity is now {data['severity']}.",
                 severity=data["severity"])
+
+
+@bp.post("/incidents/<int:incident_id>/roles")
+@login_required
+def set_incident_roles(incident_id: int):
+    _member_check(incident_id)
+    form = request.form
+    data = _load(incident_id, RolesSchema(), {role: forms.integer(form.get(role)) if form.get(role) else None
+                                               for role in ("commander", "tech_lead", "comms_lead")})
+    if not isinstance(data, dict):
+        return data
+    # A blank choice clears the role (the form always sends all three).
+    changes = {role: data.get(role) for role in ("commander", "tech_lead", "comms_lead")}
+    return _act(incident_id, lifecycle.set_roles, "Roles saved.", changes=changes)
+
+
+@bp.post("/incidents/<int:incident_id>/updates")
+@login_required
+def add_incident_update(incident_id: int):
+    _member_check(incident_id)
+    data = _load(incident_id, StatusUpdateCreateSchema(), {"status": request.form.get("status"),
+                                                           "message": request.form.get("message", "")})
+    if not isinstance(data, dict):
+        return data
+    return _act(incident_id, lifecycle.add_status_update, "Status update posted.", **data)

@@ -33,7 +33,7 @@ def test_draft_is_for_the_next_shift_change(scenario, api_as):
     assert body["outgoing_user"] == {"id": outgoing.id, "name": outgoing.name}
     assert body["incoming_user"] == {"id": incoming.id, "name": incoming.name}
     assert body["sections"] == {"active_issues": [], "recently_resolved": [], "watch_items": [],
-                                "closed_watch_items": [], "hints": []}
+                                "closed_watch_items": [], "follow_ups": [], "hints": []}
     assert body["markdown"] == (f"# On-Call Handoff: {change.date().isoformat()}\n## Active Issues\n- None\n"
                                 "## Recently Resolved\n- None\n## Watch Items\n- None\n## Notes\n- None\n")
 
