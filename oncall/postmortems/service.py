@@ -128,11 +128,15 @@ def _set_done(row: ActionItem, done: bool, *, user_id: int, now: datetime) -> No
         row.done_at = row.done_by_id = None
 
 
-def set_item_done(session: Session, *, item_id: int, done: bool, user: User, now: datetime) -> ActionItem:
-    """Close (or reopen) one action item: its owner or a member of the incident's team."""
+def get_action_item(session: Session, item_id: int) -> ActionItem:
     item = session.get(ActionItem, item_id)
     if item is None:
         raise NotFound(f"action item {item_id} does not exist")
+    return item
+
+
+def set_item_done(session: Session, *, item: ActionItem, done: bool, user: User, now: datetime) -> ActionItem:
+    """Close (or reopen) one action item; closing records who and when."""
     _set_done(item, done, user_id=user.id, now=now)
     session.flush()
     return item

@@ -16,6 +16,7 @@ from oncall.incidents.triage import triage
 from oncall.paging.models import Notification
 from oncall.people import phones
 from oncall.people.models import Team, User
+from oncall.postmortems import service as postmortems
 from oncall.schedules import coverage, service as schedules, swaps, timeline
 from oncall.schedules.models import Override, Rotation, SwapRequest
 from oncall.web.shiftview import now_and_next
@@ -81,6 +82,8 @@ class Dashboard:
     rotation_names: dict[int, str]
     # Per team: people on its rotations whom no page can reach (no verified phone), phones.unverified_on_rotations.
     unreachable: dict[int, list[dict]] = field(default_factory=dict)
+    # The reader's open postmortem action items, soonest due first (postmortems.service.open_items_of).
+    action_items: list[dict] = field(default_factory=list)
 
     @property
     def names(self) -> dict[int, str]:
@@ -182,7 +185,8 @@ def load(session: Session, *, user: User, now: datetime, team_filter: int | None
     blocks.sort(key=lambda b: (not b.mine, b.team.name.lower()))
     return Dashboard(now, incident_rows, blocks, mine, owed, _people(session, people),
                      _reasons(session, override_ids), offered, team_filter, swap_requests, rotation_names,
-                     phones.unverified_on_rotations(session, team_ids=team_ids, now=now))
+                     phones.unverified_on_rotations(session, team_ids=team_ids, now=now),
+                     postmortems.open_items_of(session, user_id=user.id))
 
 
 def _people(session: Session, ids: set) -> dict[int, Person]:

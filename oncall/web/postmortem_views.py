@@ -13,7 +13,7 @@ from oncall.postmortems import service as postmortems
 from oncall.postmortems.models import PUBLISHED, SECTIONS
 from oncall.postmortems.schemas import PostmortemUpdateSchema
 from oncall.web import forms, permissions
-from oncall.web.session import login_required, web_user
+from oncall.web.session import login_required, safe_next, web_user
 from oncall.web.views import bp, status_of
 
 NEW_ROWS = 3  # empty action item rows under the existing ones
@@ -90,3 +90,18 @@ def save_postmortem(incident_id: int):
     session.commit()
     flash("Postmortem published." if form.get("publish") else "Postmortem saved.")
     return redirect(url_for("web.postmortem", incident_id=incident_id), 303)
+
+
+@bp.post("/action-items/<int:item_id>/done", endpoint="close_action_item")
+@login_required
+def close_action_item(item_id: int):
+    """Close an action item (its owner or a member of the incident's team): who and when are recorded."""
+    session = get_session()
+    me = web_user()
+    item = postmortems.get_action_item(session, item_id)
+    if item.owner_id != me.id:
+        permissions.require_team_member(me, postmortems.item_team_id(session, item))
+    postmortems.set_item_done(session, item=item, done=True, user=me, now=utcnow())
+    session.commit()
+    flash("Action item closed.")
+    return redirect(safe_next(request.form.get("next")) or url_for("web.dashboard"), 303)

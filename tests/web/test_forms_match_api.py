@@ -33,13 +33,15 @@ NO_INPUT = {
     "handoffs_web.acknowledge",
     "handoffs_web.close_watch_item", "web.send_phone_code", "web.test_page", "web.revoke_api_token",
     "web.revoke_calendar_link", "web.remove_member", "web.revoke_integration", "web.test_integration",
-    "web.archive_rotation",
+    "web.archive_rotation", "web.close_action_item",
 }
 # Passwords are the web's own (the API authenticates by token): tests/web/test_passwords.py covers these.
 NOT_AN_API_FORM = {"web.sign_in", "web.change_password", "web.person_sign_in", "web.sign_in_link"}
 # Forms whose valid input cannot be written down here (a code only the SMS knows): their refusals are
 # checked both ways in the named module.
-TESTED_ELSEWHERE = {"web.verify_phone": "tests/web/test_profile.py", "web.member_role": "tests/web/test_team_pages.py"}
+TESTED_ELSEWHERE = {"web.verify_phone": "tests/web/test_profile.py", "web.member_role": "tests/web/test_team_pages.py",
+                    # Rows of action items have no one-to-one API shape to write down here.
+                    "web.save_postmortem": "tests/web/test_lifecycle_pages.py"}
 
 
 def snapshot(session) -> tuple:
@@ -257,6 +259,20 @@ FORMS = {
         lambda s: {"user_id": str(s.carol.id)},
         lambda s: {"user_id": s.carol.id},
     ),
+    "incident_roles": Form(
+        "web.set_incident_roles", "bob",
+        lambda s: f"/incidents/{s.incident_id}/roles",
+        lambda s: ("put", f"/api/v1/incidents/{s.incident_id}/roles"),
+        lambda s: {"commander": str(s.carol.id), "tech_lead": str(s.bob.id), "comms_lead": ""},
+        lambda s: {"commander": s.carol.id, "tech_lead": s.bob.id, "comms_lead": None},
+    ),
+    "incident_update": Form(
+        "web.add_incident_update", "carol",
+        lambda s: f"/incidents/{s.incident_id}/updates",
+        lambda s: ("post", f"/api/v1/incidents/{s.incident_id}/updates"),
+        lambda s: {"status": "identified", "message": "A bad deploy"},
+        lambda s: {"status": "identified", "message": "A bad deploy"},
+    ),
     "incident_severity": Form(
         "web.change_incident_severity", "bob",
         lambda s: f"/incidents/{s.incident_id}/severity",
@@ -463,6 +479,12 @@ def _cases() -> list[Case]:
         Case("incident_note", "blank", *_same("text", "")),
         Case("incident_note", "too long", *_same("text", "n" * 5001)),
         Case("incident_reassign", "not a number", *_same("user_id", "carol")),
+        Case("incident_roles", "not a number", *_same("commander", "carol")),
+        Case("incident_roles", "not a member", lambda s, f: f | {"tech_lead": str(s.outsider.id)},
+             lambda s, b: b | {"tech_lead": s.outsider.id}),
+        Case("incident_update", "unknown status", *_same("status", "fixed")),
+        Case("incident_update", "blank message", *_same("message", "  ")),
+        Case("incident_update", "message too long", *_same("message", "m" * 5001)),
         Case("incident_reassign", "unknown person", lambda s, f: f | {"user_id": "999999"},
              lambda s, b: b | {"user_id": 999999}),
         Case("incident_reassign", "id beyond 32 bits", lambda s, f: f | {"user_id": str(2**31)},
