@@ -115,3 +115,58 @@ def test_the_worker_job_reminds_and_the_outbox_sends_it(app, world, clock):
     world.dispatch(T0 + minutes(15.1))
     texts = [s["body"] for s in world.notifier.to(world.phone("alice")) if "status update" in s["body"]]
     assert len(texts) == 1 and texts[0].startswith("oncall: SEV1 Checkout errors: a status update was due")
+
+
+@pytest.mark.postgres
+def test_two_workers_at_once_remind_of_a_slot_once(app, clock):
+    """Two workers' passes at the same instant over committed data: one reminder row, one text."""
+    import threading
+    from datetime import date, time
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from oncall.db import get_engine
+    from oncall.incidents.models import UpdateReminder
+    from oncall.paging.models import Notification
+    from oncall.people import service as people
+    from oncall.people.models import Team, User
+    from oncall.schedules import service as schedules
+
+    engine = get_engine(app)
+    now = clock()
+    with Session(engine) as s, s.begin():
+        a, b = [people.create_user(s, name=f"Cadence {c}", email=f"cadence-race-{c}@example.com",
+                                   phone=f"+1415555098{i}", time_zone="UTC") for i, c in enumerate("ab")]
+        team = people.create_team(s, name="Cadence race", slug="cadence-race", time_zone="UTC")
+        people.set_members(s, team, user_ids=[a.id, b.id], admin_ids=[])
+        schedules.create_rotation(s, team_id=team.id, name="Cadence race", time_zone="UTC", handoff_time=time(9),
+                                  shift_length={"unit": "days", "count": 1}, start_date=date(2026, 1, 5),
+                                  participant_ids=[a.id, b.id])
+        incident, _ = incidents.create_incident(s, team_id=team.id, severity="SEV1", title="Race",
+                                                now=now - timedelta(minutes=16))
+        ids = {"team": team.id, "users": [a.id, b.id], "incident": incident.id}
+    barrier, found = threading.Barrier(2), []
+
+    def run():
+        barrier.wait()
+        found.append(update_reminders.run(sessionmaker(engine, expire_on_commit=False), public_url="https://x"))
+
+    try:
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with Session(engine) as s:
+            rows = s.scalars(select(UpdateReminder).where(UpdateReminder.incident_id == ids["incident"])).all()
+            texts = s.scalars(select(Notification.body).where(Notification.incident_id.is_(None),
+                                                              Notification.user_id.in_(ids["users"]))).all()
+        assert sorted(found) == [0, 1] and len(rows) == 1 and len(texts) == 1, (found, texts)
+    finally:
+        with Session(engine) as s, s.begin():
+            s.delete(s.get(Team, ids["team"]))
+            s.flush()
+            for uid in ids["users"]:
+                s.execute(Notification.__table__.delete().where(Notification.user_id == uid))
+                s.delete(s.get(User, uid))
