@@ -65,30 +65,9 @@ def save(session: Session, incident: Incident, data: dict, *, user_id: int, now:
     postmortem = _find(session, incident.id) or start_draft(session, incident, now=now)
     items = data.get("action_items")
     existing = {item.id: item for item in postmortem.action_items}
-    errors: dict = {}
-    if items is not None:
-        owners = {i.get("owner_id") for i in items if i.get("owner_id") is not None}
-        members = set(session.scalars(select(TeamMember.user_id).where(
-            TeamMember.team_id == incident.team_id, TeamMember.user_id.in_(owners)))) if owners else set()
-        for n, item in enumerate(items):
-            problems = {}
-            if item.get("id") is not None and item["id"] not in existing:
-                problems["id"] = ["Not an action item of this postmortem."]
-            if item.get("owner_id") is not None and item["owner_id"] not in members:
-                problems["owner_id"] = ["Choose a member of the incident's team."]
-            if problems:
-                errors[n] = problems
     state = data.get("state", postmortem.state)
-    if state == PUBLISHED:
-        blank = {s: ["Needed before the postmortem is published."] for s in REQUIRED_TO_PUBLISH
-                 if not (data.get(s, getattr(postmortem, s)) or "").strip()}
-        errors_top = blank
-    else:
-        errors_top = {}
-    if errors or errors_top:
-        fields = dict(errors_top)
-        if errors:
-            fields["action_items"] = errors
+    fields = _refusals(session, incident, postmortem, data, existing, state)
+    if fields:
         raise Invalid("the postmortem was not saved", fields=fields)
     if "title" in data:
         postmortem.title = data["title"]
@@ -119,6 +98,32 @@ def save(session: Session, incident: Incident, data: dict, *, user_id: int, now:
     session.flush()
     session.expire(postmortem, ["action_items"])
     return postmortem
+
+
+def _refusals(session: Session, incident: Incident, postmortem: Postmortem, data: dict,
+              existing: dict[int, ActionItem], state: str) -> dict:
+    """What the database's rules refuse in `data`, by field (action items by their index), before anything
+    is written."""
+    fields: dict = {}
+    if state == PUBLISHED:
+        fields |= {s: ["Needed before the postmortem is published."] for s in REQUIRED_TO_PUBLISH
+                   if not (data.get(s, getattr(postmortem, s)) or "").strip()}
+    items = data.get("action_items") or []
+    owners = {i["owner_id"] for i in items if i.get("owner_id") is not None}
+    members = set(session.scalars(select(TeamMember.user_id).where(
+        TeamMember.team_id == incident.team_id, TeamMember.user_id.in_(owners)))) if owners else set()
+    rows = {}
+    for n, item in enumerate(items):
+        problems = {}
+        if item.get("id") is not None and item["id"] not in existing:
+            problems["id"] = ["Not an action item of this postmortem."]
+        if item.get("owner_id") is not None and item["owner_id"] not in members:
+            problems["owner_id"] = ["Choose a member of the incident's team."]
+        if problems:
+            rows[n] = problems
+    if rows:
+        fields["action_items"] = rows
+    return fields
 
 
 def _set_done(row: ActionItem, done: bool, *, user_id: int, now: datetime) -> None:
