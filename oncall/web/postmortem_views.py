@@ -2,7 +2,7 @@
 date) for the team's members, read-only for everyone else; saved through the API's schema and service."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 
 from oncall.clock import utcnow
 from oncall.db import get_session
@@ -48,6 +48,16 @@ def _context(incident_id: int, **extra) -> dict:
 @login_required
 def postmortem(incident_id: int):
     return render_template("incidents/postmortem.html", **_context(incident_id))
+
+
+@bp.get("/incidents/<int:incident_id>/postmortem.md", endpoint="postmortem_markdown")
+@login_required
+def postmortem_markdown(incident_id: int):
+    """The API's Markdown for a signed-in reader (the API's own address needs a bearer token)."""
+    session = get_session()
+    incident = incidents.get_incident(session, incident_id)
+    text = postmortems.render_markdown(session, incident, postmortems.get_postmortem(session, incident))
+    return Response(text, mimetype="text/markdown", content_type="text/markdown; charset=utf-8")
 
 
 def _items_from(form) -> list[dict]:
