@@ -1,7 +1,7 @@
 """incident lifecycle: incident_roles, status_updates and their update_reminders, postmortems and action_items
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import oncall.db
 
 
-revision = '0018'
-down_revision = '0017'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
