@@ -1,5 +1,5 @@
 """Request and response shapes of incidents, their timeline, integrations and the Alertmanager webhook."""
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
 
 from oncall.escalation.policy import SEVERITIES
 from oncall.fields import Id, Name, Text
@@ -83,7 +83,7 @@ class RolesOutSchema(Schema):
 class StatusUpdateCreateSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(UPDATE_STATUSES), metadata={
         "description": "investigating, identified, monitoring or resolved (which resolves the incident too)"})
-    message = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    message = Text(required=True, validate=validate.Length(min=1, max=5000))
 
     @post_load
     def _strip(self, data, **_):

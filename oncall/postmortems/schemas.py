@@ -1,7 +1,7 @@
 """Request and response shapes of postmortems and their action items."""
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from oncall.fields import Id
+from oncall.fields import Id, Name, Text
 from oncall.postmortems.models import STATES
 from oncall.schedules.schemas import UTCDateTime
 
@@ -9,31 +9,24 @@ MAX_TEXT = 20000
 MAX_ITEMS = 100
 
 
-def _section(description: str) -> fields.String:
-    return fields.String(allow_none=True, validate=validate.Length(max=MAX_TEXT), metadata={"description": description})
+def _section(description: str) -> Text:
+    return Text(allow_none=True, validate=validate.Length(max=MAX_TEXT), metadata={"description": description})
 
 
 class ActionItemSchema(Schema):
     id = Id(load_default=None, allow_none=True, metadata={"description": "An existing item's id (kept, with who "
                                                                           "closed it); omit for a new item"})
-    text = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    text = Name(required=True, max_length=500)
     owner_id = Id(load_default=None, allow_none=True, metadata={"description": "A member of the incident's team"})
     due_date = fields.Date(load_default=None, allow_none=True)
     done = fields.Boolean(load_default=False)
-
-    @post_load
-    def _strip(self, data, **_):
-        data["text"] = " ".join(data["text"].split())
-        if not data["text"]:
-            raise ValidationError({"text": ["Must not be blank."]})
-        return data
 
 
 class PostmortemUpdateSchema(Schema):
     """PUT body: the sections given replace theirs, the others are unchanged; `action_items`, when given, is the
     whole list (items sent with their id are kept, the others added, the missing deleted)."""
 
-    title = fields.String(validate=validate.Length(min=1, max=500))
+    title = Name(max_length=500)
     state = fields.String(validate=validate.OneOf(STATES), metadata={
         "description": "draft, or published once written (needs summary and root_cause)"})
     summary = _section("What happened, briefly")
