@@ -101,6 +101,7 @@ def save(rotation_id: int):
 def show(handoff_id: int):
     session = get_session()
     handoff = service.get_handoff(session, handoff_id)
+    permissions.require_visible(web_user(), handoff.team_id, "handoff")
     if handoff.state == "draft":
         return redirect(url_for("handoffs_web.form", rotation_id=handoff.rotation_id))
     rotation = schedules.get_rotation(session, handoff.rotation_id)
@@ -126,6 +127,7 @@ def acknowledge(handoff_id: int):
 def history(rotation_id: int):
     session = get_session()
     rotation = schedules.get_rotation(session, rotation_id)
+    permissions.require_visible(web_user(), rotation.team_id, "rotation")
     rows = service.list_handoffs(session, rotation_id=rotation_id, limit=100)
     return render_template("handoffs/history.html", rotation=rotation, handoffs=rows,
                            team=session.get(Team, rotation.team_id))
@@ -136,6 +138,7 @@ def history(rotation_id: int):
 def _watch_page(team_id: int, *, status: int = 200, **extra):
     session = get_session()
     team = service.get_team_or_404(session, team_id)
+    permissions.require_visible(web_user(), team.id, "team")
     open_items = service.list_watch_items(session, team_id=team_id, state="open")
     month_ago = utcnow() - timedelta(days=30)
     closed = session.scalars(select(WatchItem).where(WatchItem.team_id == team_id, WatchItem.closed_at >= month_ago)

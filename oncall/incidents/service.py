@@ -68,11 +68,13 @@ def list_incidents(session: Session, *, team_id: int | None = None, status: str 
 
 def search_incidents(session: Session, *, team_id: int | None = None, status: str | None = "open",
                      severity: str | None = None, text: str | None = None, page: int = 1,
-                     per_page: int = 50) -> tuple[list[Incident], bool]:
+                     per_page: int = 50, team_ids: set[int] | None = None) -> tuple[list[Incident], bool]:
     """The responder's list: status (triggered, acknowledged, resolved), then severity, then oldest first
     (incidents.triage's order, in SQL), filtered, titles containing `text` (any case). Returns one page and
-    whether another follows."""
+    whether another follows. `team_ids`: only these teams' (a reader who is no site admin sees their own)."""
     query = select(Incident)
+    if team_ids is not None:
+        query = query.where(Incident.team_id.in_(team_ids))
     if team_id is not None:
         query = query.where(Incident.team_id == team_id)
     if status == "open":

@@ -11,7 +11,7 @@ from oncall.db import get_session
 from oncall.people.service import get_team
 from oncall.schedules import service as schedules
 from oncall.schedules.models import Rotation
-from oncall.web import overview, timefmt
+from oncall.web import overview, permissions, timefmt
 from oncall.web.session import login_required, web_user
 from oncall.web.views import bp
 
@@ -42,6 +42,7 @@ def calendar_context(rotations: list[Rotation], home_zone: str, endpoint: str, *
 def team_calendar(team_id: int):
     session = get_session()
     team = get_team(session, team_id)
+    permissions.require_visible(web_user(), team.id, "team")
     rotations = schedules.list_rotations(session, team_id=team.id)
     return render_template("schedules/team_calendar.html", team=team,
                            **calendar_context(rotations, team.time_zone, "web.team_calendar", team_id=team.id))

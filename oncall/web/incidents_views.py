@@ -33,7 +33,10 @@ PER_PAGE = 50
 def incidents_list():
     """Filter by team, severity and status, search titles; most urgent first (status, severity, age)."""
     session = get_session()
-    teams = list(session.scalars(select(Team).order_by(Team.name)))
+    me = web_user()
+    # Outside their teams a person sees nothing (site admins see every team).
+    visible = None if me.is_admin else permissions.member_team_ids(me)
+    teams = [t for t in session.scalars(select(Team).order_by(Team.name)) if visible is None or t.id in visible]
     status = request.args.get("status", "open")
     status = status if status in STATUSES else "open"
     severity = request.args.get("severity", "")
@@ -43,7 +46,8 @@ def incidents_list():
     page = request.args.get("page", default=1, type=int) or 1
     page = min(max(page, 1), MAX_PAGE)
     rows, more = incidents.search_incidents(session, team_id=team_id, status=None if status == "all" else status,
-                                            severity=severity, text=text or None, page=page, per_page=PER_PAGE)
+                                            severity=severity, text=text or None, page=page, per_page=PER_PAGE,
+                                            team_ids=visible)
     args = {"team_id": team_id, "status": status, "severity": severity, "q": text or None}
     return render_template("incidents/list.html", rows=rows, teams=teams, team_id=team_id, status=status,
                            severity=severity, q=text, page=page, more=more, args=args,
@@ -91,6 +95,7 @@ def declare_incident():
 def _page_context(incident_id: int, **extra) -> dict:
     session = get_session()
     incident = incidents.get_incident(session, incident_id)
+    permissions.require_visible(web_user(), incident.team_id, "incident")
     events = sorted(incident.events, key=lambda e: (e.at, e.id))
     notifications = incidents.notifications_of(session, incident.id)
     team = session.get(Team, incident.team_id)

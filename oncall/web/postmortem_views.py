@@ -22,6 +22,7 @@ NEW_ROWS = 3  # empty action item rows under the existing ones
 def _context(incident_id: int, **extra) -> dict:
     session = get_session()
     incident = incidents.get_incident(session, incident_id)
+    permissions.require_visible(web_user(), incident.team_id, "incident")
     team = session.get(Team, incident.team_id)
     pm = postmortems.get_postmortem(session, incident)
     members = sorted((m.user for m in team.members), key=lambda u: u.name.lower())
@@ -56,6 +57,7 @@ def postmortem_markdown(incident_id: int):
     """The API's Markdown for a signed-in reader (the API's own address needs a bearer token)."""
     session = get_session()
     incident = incidents.get_incident(session, incident_id)
+    permissions.require_visible(web_user(), incident.team_id, "incident")
     text = postmortems.render_markdown(session, incident, postmortems.get_postmortem(session, incident))
     return Response(text, mimetype="text/markdown", content_type="text/markdown; charset=utf-8")
 

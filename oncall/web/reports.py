@@ -44,7 +44,7 @@ def period_from(args, zone: str, now: datetime) -> tuple[str, reports.Period, st
 def team_reports(team_id: int):
     session = get_session()
     team = get_team(session, team_id)
-    permissions.require_team_member(web_user(), team.id)
+    permissions.require_visible(web_user(), team.id, "team")
     zone = web_user().time_zone or team.time_zone
     choice, period, error = period_from(request.args, zone, utcnow())
     people = reports.load_report(session, team.id, period)

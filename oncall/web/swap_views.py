@@ -26,6 +26,7 @@ def _instant(name: str, value: str | None) -> datetime:
 def _shift_context(rotation_id: int, start: str | None, end: str | None, **extra) -> dict:
     session = get_session()
     rotation = schedules.get_rotation(session, rotation_id)
+    permissions.require_visible(web_user(), rotation.team_id, "rotation")
     start_at, end_at = _instant("start", start), _instant("end", end)
     if not start_at < end_at:
         raise Invalid("end must be after start", fields={"end": ["Must be after start."]})

@@ -28,9 +28,7 @@ def slug_from(name: str) -> str:
 def visible_team(team_id: int):
     """The team, if the signed-in person may see it: members and site admins. Anyone else gets a 404, as if it
     did not exist (its name is not theirs to learn)."""
-    me = web_user()
-    if not permissions.is_member(me, team_id):
-        raise NotFound(f"team {team_id} does not exist")
+    permissions.require_visible(web_user(), team_id, f"team {team_id}")
     return people.team_with_people(get_session(), team_id)
 
 

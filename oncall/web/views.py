@@ -103,6 +103,7 @@ def _security_headers(response):
 def _rotation_context(rotation_id: int, **extra):
     weeks = request.args.get("weeks", default=4, type=int)
     weeks = min(max(weeks or 4, 1), 12)
+    permissions.require_visible(web_user(), schedules.get_rotation(get_session(), rotation_id).team_id, "rotation")
     page = overview.rotation_page(get_session(), rotation_id=rotation_id, now=utcnow(), weeks=weeks)
     from oncall.web.calendar_views import calendar_context  # it adds its routes to this module's blueprint
 

@@ -143,7 +143,7 @@ def test_watch_items_page(scenario, browser, session):
     assert blank.status_code == 422 and "Must not be blank." in blank.get_data(as_text=True)
     assert b.post(url, {"text": "x"}, csrf=False).status_code == 400
     outsider = browser(scenario.outsider)
-    assert outsider.get(url).status_code == 200
+    assert outsider.get(url).status_code == 404
     assert outsider.post(url, {"text": "x"}).status_code == 403
     assert outsider.post(f"{url}/{item.id}/close").status_code == 403
     assert b.post(f"{url}/{item.id}/close").status_code == 303

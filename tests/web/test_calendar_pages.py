@@ -81,7 +81,8 @@ def test_team_calendar_has_a_lane_per_rotation(setup, session, browser, make_per
                               shift_length={"unit": "weeks", "count": 1}, start_date=date(2026, 3, 2),
                               participant_ids=[cat.id])
     session.commit()
-    html = browser(make_person("Olly O")).get(f"/teams/{team.id}/calendar").get_data(as_text=True)
+    html = browser(make_person("Sam Site", admin=True)).get(f"/teams/{team.id}/calendar").get_data(as_text=True)
+    assert browser(make_person("Olly O")).get(f"/teams/{team.id}/calendar").status_code == 404, "outsiders see nothing"
     assert "Pay primary" in html and "Pay secondary" in html and "times in UTC" in html
     assert html.count('<svg class="lane"') == 2
     assert "Show in Europe/Berlin" in html

@@ -37,7 +37,7 @@ def test_the_period_picker(browser, scenario):
 
 
 def test_only_members_see_it(browser, scenario):
-    assert browser(scenario.outsider).get(f"/teams/{scenario.team_id}/reports").status_code == 403
+    assert browser(scenario.outsider).get(f"/teams/{scenario.team_id}/reports").status_code == 404
     assert browser().get(f"/teams/{scenario.team_id}/reports").status_code in (302, 303)
 
 
