@@ -55,9 +55,16 @@ def escape(text: str) -> str:
 _SAFE_IN_DESTINATION = ":/?#@!$&*+,;=%~-._"
 
 
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
 def link(title: str, url: str | None) -> str:
     """A Markdown link, or the title alone when the URL is not a plain http(s) one."""
     text = escape(title)
+    if isinstance(url, str):
+        # urlsplit ignores leading spaces and C0 controls (as browsers do); the destination written must be the
+        # URL it checked, or " https://elsewhere" would become a relative link to "%20https://elsewhere".
+        url = url.strip(_C0_AND_SPACE)
     try:
         parts = urlsplit(url) if isinstance(url, str) else None
     except ValueError:  # e.g. a malformed IPv6 host

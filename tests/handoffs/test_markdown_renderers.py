@@ -111,6 +111,7 @@ EVERYTHING = HOSTILE[:9]  # one handoff whose every field holds an attack
 @example(texts=EVERYTHING + ["\n".join(HOSTILE)] * 3,
          urls=["javascript:alert(1)", "data:text/html,x", "https://oncall.example.com/incidents/1) [x](javascript:x)"])
 @example(texts=["".join(HOSTILE)] * 12, urls=["https://oncall.example.com/incidents/7"] * 3)
+@example(texts=["x"] * 12, urls=["https://oncall.example.com/incidents/1"] * 2 + [" https://evil.example/x"])
 def test_no_renderer_outputs_a_script_a_handler_or_a_dangerous_url(texts, urls):
     text = _handoff(texts, urls)
     for name, to_html in RENDERERS.items():
