@@ -1,11 +1,2 @@
-"""WSGI entry point: `gunicorn wsgi:app`."""
-import gc
-
-from oncall import create_app
-from oncall.operations import logs
-
-logs.configure()  # ONCALL_LOG_FORMAT=json for JSON lines; gunicorn's own access log is best left off
-app = create_app()
-# Everything built so far lives as long as the process: keep the collector from walking it again and
-# again (the pauses showed up as p99 spikes in bench/), and share it copy-on-write across forked workers.
-gc.freeze()
+"""WSGI entry point from a checkout: `gunicorn wsgi:app` (an installed package: `gunicorn oncall.wsgi:app`)."""
+from oncall.wsgi import app  # noqa: F401

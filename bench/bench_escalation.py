@@ -43,7 +43,7 @@ ONCALL = str(Path(sys.executable).parent / "oncall")
 def seed(url: str, *, bulk: int) -> dict:
     """A team of three whose every severity pages them all by SMS and voice at once, an API token, an
     Alertmanager integration, and `bulk` open incidents of another team whose next steps are hours away."""
-    from flask_migrate import upgrade
+    from oncall.schema import upgrade
 
     from oncall import create_app
     from oncall.clock import utcnow

@@ -40,7 +40,7 @@ BUILD_RUNS = 30
 def seed(url: str) -> dict:
     """A team with a weekly primary (200 overrides, 50 time-off entries of its people, all inside the default
     window) and a daily secondary rotation; a rotation feed and a team feed. Returns their paths."""
-    from flask_migrate import upgrade
+    from oncall.schema import upgrade
 
     from oncall import create_app
     from oncall.db import get_engine, get_sessionmaker

@@ -56,7 +56,7 @@ def verdict(ok: bool) -> str:
 # --- the database ------------------------------------------------------------------------------------------
 
 def migrate(url: str) -> None:
-    from flask_migrate import upgrade
+    from oncall.schema import upgrade
 
     from oncall import create_app
     from oncall.db import get_engine

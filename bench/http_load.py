@@ -68,7 +68,7 @@ def fresh_database(url: str) -> None:
 def seed_team(url: str, *, overrides: int = 200, time_off: int = 50) -> dict:
     """Migrate `url` and create a team with a weekly primary and a daily secondary rotation, the given number
     of overrides on the primary and time-off entries spread over its participants. Returns ids and a token."""
-    from flask_migrate import upgrade
+    from oncall.schema import upgrade
 
     from oncall import create_app
     from oncall.db import get_sessionmaker

@@ -1,4 +1,5 @@
-"""Alembic environment: targets oncall.db.Base.metadata through Flask-Migrate."""
+"""Alembic environment: targets oncall.db.Base.metadata, on the engine of the Flask app in context
+(oncall/schema.py runs it; `oncall db upgrade` from the command line)."""
 import logging
 from logging.config import fileConfig
 
@@ -26,10 +27,12 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = current_app.extensions["migrate"].db.engine
-    conf_args = current_app.extensions["migrate"].configure_args
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=_metadata(), **conf_args)
+    from oncall.db import get_engine
+
+    with get_engine().connect() as connection:
+        # Batch mode: SQLite alters a table by copying it, which plain ALTER cannot do there.
+        context.configure(connection=connection, target_metadata=_metadata(), render_as_batch=True,
+                          compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
 

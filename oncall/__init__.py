@@ -3,7 +3,6 @@ import os
 from pathlib import Path
 
 from flask import Flask
-from flask_migrate import Migrate
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask_smorest import Api
@@ -14,8 +13,12 @@ from oncall.config import Config
 from oncall.fields import IdConverter, id_converter_doc
 from oncall.http import ErrorSchema, http_exception_body, register_error_handlers, require_patch_body
 
+from oncall.schema import MIGRATIONS  # noqa: F401  (re-exported: tests and tools find the migrations here)
+
+# A source checkout keeps the quick start's instance folder beside the code (instance/, git-ignored); an installed
+# package gets Flask's default for one, <prefix>/var/oncall-instance, as site-packages is no place for data.
 ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = ROOT / "migrations"
+CHECKOUT = (ROOT / "pyproject.toml").is_file() and (ROOT / "oncall" / "__init__.py").is_file()
 
 
 class OncallApi(Api):
@@ -39,9 +42,12 @@ def schema_name(schema) -> str:
 def create_app(overrides: dict | None = None) -> Flask:
     """Raises instance.ConfigurationError, naming the setting, when the service must not start as configured."""
     overrides = overrides or {}
-    instance_path = overrides.get("INSTANCE_PATH") or os.environ.get("ONCALL_INSTANCE_PATH") or ROOT / "instance"
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
-                instance_path=str(Path(instance_path).resolve()))
+    instance_path = (overrides.get("INSTANCE_PATH") or os.environ.get("ONCALL_INSTANCE_PATH")
+                     or (ROOT / "instance" if CHECKOUT else None))
+    # Templates and static files are the package's own folders (symlinks to the top-level ones in a checkout,
+    # copies in a wheel), found relative to the package wherever it is installed.
+    app = Flask(__name__, template_folder="templates", static_folder="static",
+                instance_path=str(Path(instance_path).resolve()) if instance_path else None)
     app.config.from_object(Config)
     app.config.from_prefixed_env("ONCALL")
     app.config.update(overrides)
@@ -69,8 +75,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # merged path, and for //calendars/<secret>.ics that Location header repeats a feed's secret to whatever
     # logs or caches responses on the way (issue 14).
     app.url_map.merge_slashes = False
-    migrate_target = db.init_app(app)
-    Migrate(app, migrate_target, directory=str(MIGRATIONS), render_as_batch=True)
+    db.init_app(app)
 
     api = OncallApi(app, spec_kwargs={
         "info": {"description": "On-call scheduling, paging and handoffs. Every call needs a Bearer token."},

@@ -22,15 +22,74 @@ def _create_app():
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+class OncallGroup(FlaskGroup):
+    """Flask's CLI group without its plugin commands: an extension left in a virtualenv (Flask-Migrate's own
+    `db`, from an older install) must not replace this program's commands."""
+
+    def _load_plugin_commands(self) -> None:
+        self._loaded_plugin_commands = True
+
+
+@click.group(cls=OncallGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
 def main():
     """oncall: on-call scheduling, paging and handoffs."""
 
 
 def _upgrade_database() -> None:
-    from flask_migrate import upgrade
+    from oncall import schema
 
-    upgrade()
+    schema.upgrade()
+
+
+@main.group("db")
+def db_group():
+    """The database schema: the Alembic migrations shipped in the package."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str):
+    """Apply migrations up to REVISION (default: the newest)."""
+    from oncall import schema
+
+    schema.upgrade(revision)
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str):
+    """Undo migrations down to REVISION (e.g. 0017, or -1)."""
+    from oncall import schema
+
+    schema.downgrade(revision)
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current():
+    """The database's revision and the one this code expects."""
+    from oncall import schema
+    from oncall.db import get_engine
+
+    with get_engine().connect() as connection:
+        revision = schema.database_revision(connection)
+    click.echo(f"database: {revision or 'no schema'}")
+    click.echo(f"code:     {schema.code_head()}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does (names its file).")
+@click.option("--autogenerate", is_flag=True, help="Draft it from the difference between the models and the database.")
+@with_appcontext
+def db_revision(message: str, autogenerate: bool):
+    """Write a new migration file in migrations/versions (for developers, in a checkout)."""
+    from alembic import command
+
+    from oncall import schema
+
+    command.revision(schema.alembic_config(), message=message, autogenerate=autogenerate)
 
 
 @main.command("run")

@@ -102,19 +102,7 @@ def _fix_sqlite_transactions(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'IMMEDIATE')}")
 
 
-class _MigrateTarget:
-    """What Flask-Migrate needs from a 'db' object: metadata and an engine."""
-
-    def __init__(self, app: Flask) -> None:
-        self._app = app
-        self.metadata = Base.metadata
-
-    @property
-    def engine(self) -> Engine:
-        return self._app.extensions["oncall_db"]["engine"]
-
-
-def init_app(app: Flask) -> _MigrateTarget:
+def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     read_engine = engine.execution_options(sqlite_begin="DEFERRED")
@@ -149,7 +137,6 @@ def init_app(app: Flask) -> _MigrateTarget:
         finally:
             session.close()
 
-    return _MigrateTarget(app)
 
 
 def after_request_session(callback) -> None:

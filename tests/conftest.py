@@ -100,7 +100,7 @@ def database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def _migrated_app(database_url):
-    from flask_migrate import upgrade
+    from oncall.schema import upgrade
 
     reset_database(database_url)
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "PUBLIC_URL": "https://oncall.example.com",

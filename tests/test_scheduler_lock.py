@@ -49,7 +49,7 @@ def test_of_two_web_processes_exactly_one_runs_the_worker_and_the_other_takes_ov
     other starts them within a few seconds and pages what is due."""
     import signal
 
-    from flask_migrate import upgrade
+    from oncall.schema import upgrade
 
     from oncall import create_app
     from oncall.db import get_engine

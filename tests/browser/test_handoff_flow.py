@@ -25,7 +25,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The app on a free port with its own migrated SQLite file, and the people and data of the story."""
-    from flask_migrate import upgrade
+    from oncall.schema import upgrade
     from werkzeug.security import generate_password_hash
     from werkzeug.serving import make_server
 

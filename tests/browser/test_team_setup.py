@@ -30,7 +30,7 @@ pytestmark = [
 def server(tmp_path_factory):
     """The app on a free port with its own migrated SQLite file and one site admin; `outbox()` sends what is due
     through a console notifier and returns what it printed; `app` lets a test write its own data."""
-    from flask_migrate import upgrade
+    from oncall.schema import upgrade
     from werkzeug.security import generate_password_hash
     from werkzeug.serving import make_server
 

@@ -5,7 +5,7 @@ import time
 import urllib.request
 
 import pytest
-from flask_migrate import upgrade
+from oncall.schema import upgrade
 
 from oncall import create_app
 from oncall.clock import utcnow

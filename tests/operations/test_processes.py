@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
+from oncall.schema import upgrade
 from sqlalchemy import delete
 
 from oncall import create_app
