@@ -58,6 +58,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config["SECRET_KEY"] = instance.secret_key(
         configured=app.config.get("SECRET_KEY"), environment=app.config.get("ENV"),
         instance_path=app.instance_path, quick_start=quick_start)
+    if app.config.get("ENV") == "production":
+        problems = instance.production_problems(app.config, database_url_set=not quick_start)
+        if problems:
+            raise instance.ConfigurationError("ONCALL_ENV=production refuses to start: " + "; ".join(problems))
     app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
     # The suite's in-process apps build feeds in parallel test processes that share the instance folder.
     app.config.setdefault("FEED_BUILD_SLOTS", 0 if app.testing else 1)

@@ -1,4 +1,4 @@
-"""The `oncall` console script: a Flask CLI group with run, worker, db, demo and token commands."""
+"""The `oncall` console script: a Flask CLI group with run, worker, db, check, demo and token commands."""
 import os
 import re
 
@@ -39,6 +39,16 @@ def _upgrade_database() -> None:
     from oncall import schema
 
     schema.upgrade()
+
+
+def _require_schema_head() -> None:
+    """A process whose code expects another schema than the database's must not start (rolling upgrades)."""
+    from oncall import schema
+
+    try:
+        schema.require_head()
+    except schema.SchemaMismatch as exc:
+        raise click.ClickException(f"not starting: {exc}") from exc
 
 
 @main.group("db")
@@ -92,6 +102,40 @@ def db_revision(message: str, autogenerate: bool):
     command.revision(schema.alembic_config(), message=message, autogenerate=autogenerate)
 
 
+@main.command("check", with_appcontext=False)  # it reports what create_app would refuse
+def check_command():
+    """What is set and what is missing: settings, database, migrations, Twilio. Exits 1 if anything is."""
+    import flask
+
+    from oncall import create_app
+    from oncall.config import Config
+    from oncall.db import get_engine, make_engine
+    from oncall.instance import ConfigurationError
+    from oncall.operations import readiness
+
+    # The settings as create_app layers them, read even when it would refuse them.
+    config = flask.Config(os.getcwd())
+    config.from_object(Config)
+    config.from_prefixed_env("ONCALL")
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
+        config[name] = os.environ.get(name, config.get(name))
+    findings = readiness.settings(config)
+    try:
+        app = create_app()
+    except (ConfigurationError, ValueError) as exc:
+        findings.append(readiness.Finding(readiness.BAD, "startup", str(exc)))
+        engine = make_engine(config["DATABASE_URL"]) if config.get("DATABASE_URL") else None
+    else:
+        engine = get_engine(app)
+    if engine is not None:
+        findings += readiness.database(engine)
+        engine.dispose()
+    click.echo(readiness.render(findings))
+    problems = sum(1 for finding in findings if finding.problem)
+    click.echo(f"{problems} problem(s)" if problems else "ready")
+    raise SystemExit(1 if problems else 0)
+
+
 @main.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -105,7 +149,9 @@ def run_command(host: str, port: int, demo: bool):
     if "ONCALL_PUBLIC_URL" not in os.environ:
         # Links in pages and feeds should point at this server when nobody said otherwise.
         app.config["PUBLIC_URL"] = f"http://{host}:{port}"
-    if demo:
+    if not demo:
+        _require_schema_head()
+    else:
         _upgrade_database()
         from oncall.demo import demo_api_token, load_demo
 
@@ -137,6 +183,7 @@ def worker_command(once: bool):
     from oncall import worker
 
     app = current_app._get_current_object()
+    _require_schema_head()
     if once:
         fired, handled = worker.Worker(app).run_once()
         click.echo(f"escalated {fired} incident(s), handled {handled} notification(s)")

@@ -102,3 +102,31 @@ def _read_private(path: Path, min_length: int) -> str:
     if len(text) < min_length:
         raise ConfigurationError(f"{path} holds no usable value; delete it to have a new one made")
     return text
+
+
+TWILIO_SETTINGS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
+
+
+def production_problems(config, *, database_url_set: bool) -> list[str]:
+    """What ONCALL_ENV=production refuses besides the secret key (see secret_key): the defaults that make the
+    quick start work on a laptop and are unsafe, or silently useless, for a real pager. One sentence each,
+    naming the setting. `config` is the app's configuration (ONCALL_* without the prefix, TWILIO_* as is)."""
+    problems = []
+    if not database_url_set:
+        problems.append("ONCALL_DATABASE_URL is not set: production needs a database of its own (PostgreSQL, "
+                        "e.g. postgresql+psycopg://oncall:PASSWORD@db:5432/oncall), not the quick start's SQLite file")
+    public_url = str(config.get("PUBLIC_URL") or "")
+    if not public_url.lower().startswith("https://"):
+        problems.append(f"ONCALL_PUBLIC_URL must be the service's https:// address in production (links in pages "
+                        f"and feeds, Twilio's signature checks, secure cookies), not {public_url!r}")
+    notifier = str(config.get("NOTIFIER") or "").strip()
+    if not notifier and not all(config.get(name) for name in TWILIO_SETTINGS):
+        missing = ", ".join(name for name in TWILIO_SETTINGS if not config.get(name))
+        problems.append(f"{missing} not set: in production pages would only be printed to the console, never sent "
+                        "(set them, or ONCALL_NOTIFIER=console to run without paging on purpose)")
+    if not config.get("SESSION_COOKIE_SECURE", True):
+        problems.append("ONCALL_SESSION_COOKIE_SECURE is off: in production the sign-in cookie must only travel "
+                        "over https")
+    if config.get("DEBUG"):
+        problems.append("ONCALL_DEBUG is on: in production the debugger would let anyone run code on the server")
+    return problems

@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from sqlalchemy import Connection
 
-from oncall.db import get_engine
+from oncall.db import get_read_engine
 
 # Inside the package (in a checkout, oncall/migrations links to the top-level migrations/), so an installed
 # wheel finds them from any working directory.
@@ -59,7 +59,7 @@ def require_head(app: Flask | None = None) -> None:
     write tables it does not understand, so it stops here instead, and the reverse holds for new code on a
     database not migrated yet."""
     expected = code_head()
-    with get_engine(app or current_app).connect() as connection:
+    with get_read_engine(app or current_app).connect() as connection:  # reads only: no write lock on SQLite
         found = database_revision(connection)
     if found == expected:
         return

@@ -99,7 +99,39 @@ def test_create_app_takes_the_instance_key_only_for_the_quick_start(tmp_path, mo
     with pytest.raises(ConfigurationError, match="development key"):
         create_app({"INSTANCE_PATH": str(tmp_path)})
     monkeypatch.setenv("ONCALL_SECRET_KEY", STRONG)
-    assert create_app({"INSTANCE_PATH": str(tmp_path)}).config["SECRET_KEY"] == STRONG
+    assert create_app({"INSTANCE_PATH": str(tmp_path), **PRODUCTION}).config["SECRET_KEY"] == STRONG
+
+
+# Everything production needs besides the key (test_production_refuses_each_unsafe_default takes them away).
+PRODUCTION = {"DATABASE_URL": "sqlite:///:memory:", "PUBLIC_URL": "https://oncall.example.com",
+              "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "f" * 32, "TWILIO_FROM_NUMBER": "+14155550100"}
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ({"DATABASE_URL": None}, "ONCALL_DATABASE_URL is not set"),
+    ({"PUBLIC_URL": "http://oncall.example.com"}, "ONCALL_PUBLIC_URL must be the service's https:// address"),
+    ({"TWILIO_AUTH_TOKEN": None}, "TWILIO_AUTH_TOKEN not set"),
+    ({"TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "TWILIO_FROM_NUMBER": None},
+     "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER not set"),
+    ({"SESSION_COOKIE_SECURE": False}, "ONCALL_SESSION_COOKIE_SECURE is off"),
+    ({"DEBUG": True}, "ONCALL_DEBUG is on"),
+])
+def test_production_refuses_each_unsafe_default_naming_the_setting(tmp_path, monkeypatch, change, named):
+    for name in ("ONCALL_DATABASE_URL", "ONCALL_PUBLIC_URL", "ONCALL_NOTIFIER", "ONCALL_INSTANCE_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    settings = {"INSTANCE_PATH": str(tmp_path), "ENV": "production", "SECRET_KEY": STRONG, **PRODUCTION, **change}
+    with pytest.raises(ConfigurationError, match=named) as refused:
+        create_app(settings)
+    assert str(refused.value).count("; ") == 0  # this one problem, not the others
+    assert create_app({**settings, **PRODUCTION, "SESSION_COOKIE_SECURE": True, "DEBUG": False})
+
+
+def test_production_may_run_without_twilio_only_when_told_to(tmp_path):
+    settings = {"INSTANCE_PATH": str(tmp_path), "ENV": "production", "SECRET_KEY": STRONG, **PRODUCTION,
+                "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "TWILIO_FROM_NUMBER": None}
+    with pytest.raises(ConfigurationError, match="ONCALL_NOTIFIER=console"):
+        create_app(settings)
+    assert create_app({**settings, "NOTIFIER": "console"})
 
 
 def _clean_env(**settings) -> dict:
@@ -123,6 +155,9 @@ def test_wsgi_refuses_the_development_key_in_production(tmp_path):
     done = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=root, env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode != 0 and "ONCALL_SECRET_KEY is the development key" in done.stderr
+    env |= {"ONCALL_SECRET_KEY": STRONG, "ONCALL_PUBLIC_URL": "https://oncall.example.com", "ONCALL_NOTIFIER": "console"}
+    migrated = subprocess.run([ONCALL, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=60)
+    assert migrated.returncode == 0, migrated.stderr
     ok = subprocess.run([sys.executable, "-c", "import wsgi; print(len(wsgi.app.config['SECRET_KEY']))"], cwd=root,
-                        env=env | {"ONCALL_SECRET_KEY": STRONG}, capture_output=True, text=True, timeout=60)
+                        env=env, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0 and ok.stdout.strip() == "40", ok.stderr
