@@ -8,7 +8,9 @@ Every job reads and writes only the database, so a worker killed at any point lo
 
 Settings (ONCALL_* environment variables): WORKER_TICK_SECONDS (1), WORKER_DISPATCH_SECONDS (0.25),
 SMS_BATCH_SECONDS (30), OUTBOX_LEASE_SECONDS (60), OUTBOX_CONCURRENCY (8 provider requests in flight),
-HEARTBEAT_SECONDS (10), NOTIFIER (see paging/dispatch.py).
+HEARTBEAT_SECONDS (10), NOTIFIER (see paging/dispatch.py), SCHEMA_CHECK_SECONDS (30: how soon `oncall worker` stops
+after the database was migrated past its code), RETENTION_DAYS (365) and SIGN_IN_FAILURE_RETENTION_HOURS (24)
+(see operations/retention.py).
 """
 import logging
 import os
@@ -25,6 +27,7 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from oncall import schema
 from oncall.clock import database_now
 from oncall.db import get_engine, get_sessionmaker
 from oncall.escalation import engine
@@ -50,6 +53,8 @@ MACHINES_SECONDS = 15
 COVERAGE_SECONDS = 60
 # A missed status update (every 15 minutes for a SEV1) is reminded of within this.
 UPDATE_REMINDER_SECONDS = 20
+# A separate worker notices within this that the database was migrated past its code (rolling upgrades).
+SCHEMA_CHECK_SECONDS = 30
 
 
 class _QuietOverlaps(logging.Filter):
@@ -258,9 +263,27 @@ def run_forever(app: Flask, notifier: Notifier | None = None) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    mismatch: list[str] = []
+
+    def watch_schema():
+        # A rolling upgrade migrated the database under this worker: its code no longer matches the tables, so it
+        # stops rather than escalate or page with wrong assumptions (the new workers take over).
+        try:
+            schema.require_head(app)
+        except schema.SchemaMismatch as exc:
+            mismatch.append(str(exc))
+            log.error("worker %s stopping: %s", os.getpid(), exc)
+            scheduler.shutdown(wait=False)
+        except DBAPIError:
+            log.warning("schema check failed; the next one retries", exc_info=True)
+
+    scheduler.add_job(watch_schema, "interval", seconds=float(app.config.get("SCHEMA_CHECK_SECONDS", SCHEMA_CHECK_SECONDS)),
+                      id="schema-check", max_instances=1, coalesce=True)
     log.info("worker %s started: tick every %ss, dispatch every %ss through %s", os.getpid(), worker.tick_seconds,
              worker.dispatch_seconds, getattr(worker.notifier, "name", worker.notifier))
     scheduler.start()
+    if mismatch:
+        raise SystemExit(f"worker stopped: {mismatch[0]}")
 
 
 # --- inside the web process ---------------------------------------------------------------------------------
