@@ -36,6 +36,7 @@ from oncall.monitors import service as monitors
 from oncall.feeds import service as feeds, stamps as feed_stamps
 from oncall.handoffs import reminders as handoff_reminders
 from oncall.incidents import update_reminders
+from oncall.operations import retention
 from oncall.operations.heartbeats import Heartbeat
 from oncall.paging import outbox
 from oncall.paging.dispatch import notifier_from_config
@@ -80,6 +81,7 @@ class Worker:
         self.sms_window = timedelta(seconds=float(config.get("SMS_BATCH_SECONDS", 30)))
         self.lease = timedelta(seconds=float(config.get("OUTBOX_LEASE_SECONDS", 60)))
         self.heartbeat = Heartbeat.from_config(self.sessions, config)
+        self.retention = retention.Retention.from_config(config)
         self.concurrency = int(config.get("OUTBOX_CONCURRENCY", outbox.CONCURRENCY))
         self.scheduler: BaseScheduler | None = None
         self._woken = threading.Event()  # set by wake_dispatch: new pages may be waiting
@@ -155,17 +157,20 @@ class Worker:
 
     def housekeeping(self) -> None:
         """Delete what nothing reads any more: stamps of calendar events no feed window can reach, warnings of
-        coverage gaps long over."""
+        coverage gaps long over; and history past its retention (operations/retention.py)."""
         try:
             with self.sessions.begin() as session:
                 now = database_now(session)
                 pruned = feed_stamps.prune(session, now, feeds.MAX_DISTANCE + timedelta(days=1))
                 pruned += coverage_watch.prune(session, now)
+            expired = retention.prune(self.sessions, now=now, retention=self.retention)
         except DBAPIError:
             log.warning("housekeeping failed; the next run retries", exc_info=True)
             return
         if pruned:
             log.info("housekeeping: deleted %s rows nothing reads any more", pruned)
+        if any(expired.values()):
+            log.info("retention: deleted %s", ", ".join(f"{count} {kind}" for kind, count in expired.items() if count))
 
     def run_once(self) -> tuple[int, int]:
         """One tick and one dispatch until nothing more is due now (`oncall worker --once`)."""
