@@ -1,2 +1,4 @@
-"""WSGI entry point from a checkout: `gunicorn wsgi:app` (an installed package: `gunicorn oncall.wsgi:app`)."""
-from oncall.wsgi import app  # noqa: F401
+"""WSGI entry point from a checkout: `gunicorn wsgi:app` (an installed package: `gunicorn 'oncall.wsgi:make_app()'`)."""
+from oncall.wsgi import make_app
+
+app = make_app()

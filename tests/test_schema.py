@@ -1,6 +1,7 @@
 """Rolling upgrades: a process whose code expects another schema head than the database's refuses to start, and a
 running `oncall worker` stops when the database is migrated past it."""
 import subprocess
+import sys
 
 import pytest
 from sqlalchemy import text
@@ -67,3 +68,7 @@ def test_worker_and_web_refuse_to_start_on_another_schema_and_a_running_worker_s
         done = subprocess.run([processes.ONCALL, *command], env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode != 0
         assert "not starting: the database is at revision 0999" in done.stderr and "Traceback" not in done.stderr
+    # What gunicorn loads: the application factory refuses too, so the master exits instead of serving.
+    web = subprocess.run([sys.executable, "-c", "from oncall.wsgi import make_app; make_app()"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert web.returncode != 0 and "SchemaMismatch: the database is at revision 0999" in web.stderr
