@@ -28,7 +28,7 @@ POLICY = [{"delay_minutes": 0, "targets": [{"type": "team"}], "channels": ["sms"
 
 
 def setup(url: str, teams: int):
-    from flask_migrate import upgrade
+    from oncall.schema import upgrade
     from sqlalchemy import event
 
     from oncall import create_app

@@ -17,7 +17,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from flask_migrate import upgrade
+    from oncall.schema import upgrade
     from werkzeug.security import generate_password_hash
     from werkzeug.serving import make_server
 
