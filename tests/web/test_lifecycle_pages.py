@@ -104,3 +104,18 @@ def test_the_owner_sees_open_items_on_the_dashboard_and_closes_them(scenario, in
     assert item.done_by_id == scenario.carol.id and item.done_at is not None
     assert 'id="action-items"' not in carol.get("/").get_data(as_text=True)
     assert browser(scenario.outsider).post(f"/action-items/{pm.action_items[1].id}/done", {}).status_code == 403
+
+
+def test_take_command_keeps_the_other_roles(scenario, incident, browser):
+    bob, carol = browser(scenario.bob), browser(scenario.carol)
+    assert bob.post(f"/incidents/{incident.id}/roles", {"commander": str(scenario.bob.id), "tech_lead": "",
+                                                        "comms_lead": str(scenario.alice.id)}).status_code == 303
+    assert 'id="take-command"' not in bob.get(f"/incidents/{incident.id}").get_data(as_text=True), "already his"
+    page = carol.get(f"/incidents/{incident.id}").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="([^"]+)" id="take-command">(.*?)</form>', page, re.S)
+    assert form, "a member who is not the commander can take command"
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form.group(2)))
+    assert carol.post(form.group(1), {k: v for k, v in fields.items() if k != "csrf_token"}).status_code == 303
+    page = carol.get(f"/incidents/{incident.id}").get_data(as_text=True)
+    assert "Commander: Carol Member" in page and "Communications lead: Alice Admin" in page
+    assert 'id="take-command"' not in browser(scenario.outsider).get(f"/incidents/{incident.id}").get_data(as_text=True)
