@@ -51,7 +51,20 @@ def test_a_bad_policy_keeps_what_was_typed(scenario, browser, session):
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "is not a member of this team" in html
     assert 'name="step-0-delay" min="0" value="0"' in html  # the form comes back as typed
+    step = html[html.index('id="step-0"'):html.index("</fieldset>", html.index('id="step-0"'))]
+    assert "is not a member of this team" in step, "the message stands beside its step"
     assert session.scalar(select(EscalationPolicy)) is None
+
+
+def test_a_bad_second_step_is_named_beside_it_whatever_steps_were_removed(scenario, browser):
+    refused = browser(scenario.alice).post(f"/teams/{scenario.team_id}/escalation/SEV1", {
+        "step-0-delay": "0", "step-0-target": ["team"], "step-0-channel": ["sms"], "step-0-remove": "1",
+        "step-1-delay": "5", "step-1-target": ["team"], "step-1-channel": ["sms"],
+        "step-2-delay": "-3", "step-2-target": ["team"], "step-2-channel": ["sms"], "repeat": "0"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    step = html[html.index('id="step-2"'):html.index("</fieldset>", html.index('id="step-2"'))]
+    assert "delay minutes" in step, step
 
 
 def test_members_and_other_teams_admins_cannot_edit(scenario, browser, make_person, session, client):
