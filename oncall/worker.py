@@ -216,7 +216,7 @@ class Worker:
             log.debug("could not wake the dispatcher", exc_info=True)
 
 
-OUTBOX_CHANNEL = "oncall_outbox"  # a trigger NOTIFYs it when a transaction that wrote outbox rows commits (0016)
+OUTBOX_CHANNEL = "oncall_outbox"  # a trigger NOTIFYs it when a transaction that wrote outbox rows commits (0019)
 LISTEN_RETRY_SECONDS = 5.0
 
 
