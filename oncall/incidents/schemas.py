@@ -51,6 +51,8 @@ class IncidentQuerySchema(Schema):
     since = UTCDateTime(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
     before_id = Id(strict=False, load_default=None, metadata={"description": "Page backwards: incidents with a smaller id."})
+    suppressed = fields.Boolean(load_default=None, metadata={
+        "description": "true: only incidents a maintenance window suppressed; false: none of them"})
 
 
 class ReassignSchema(Schema):

@@ -48,9 +48,10 @@ def open_incidents_paged_to(session: Session, user_id: int) -> list[Incident]:
 
 def list_incidents(session: Session, *, team_id: int | None = None, status: str | None = None,
                    severity: str | None = None, since: datetime | None = None, limit: int = 100,
-                   before_id: int | None = None) -> list[Incident]:
-    """Newest first. `status` may also be "open" (triggered or acknowledged)."""
-    query = select(Incident)
+                   before_id: int | None = None, suppressed: bool | None = None) -> list[Incident]:
+    """Newest first. `status` may also be "open" (triggered or acknowledged); `suppressed` True: only those a
+    maintenance window suppressed, False: none of them."""
+    query = _suppressed(select(Incident), suppressed)
     if team_id is not None:
         query = query.where(Incident.team_id == team_id)
     if status == "open":
@@ -66,13 +67,21 @@ def list_incidents(session: Session, *, team_id: int | None = None, status: str 
     return list(session.scalars(query.order_by(Incident.id.desc()).limit(limit)))
 
 
+def _suppressed(query, suppressed: bool | None):
+    if suppressed is None:
+        return query
+    return query.where(Incident.suppressed_at.is_not(None) if suppressed else Incident.suppressed_at.is_(None))
+
+
 def search_incidents(session: Session, *, team_id: int | None = None, status: str | None = "open",
                      severity: str | None = None, text: str | None = None, page: int = 1,
-                     per_page: int = 50, team_ids: set[int] | None = None) -> tuple[list[Incident], bool]:
+                     per_page: int = 50, team_ids: set[int] | None = None,
+                     suppressed: bool | None = None) -> tuple[list[Incident], bool]:
     """The responder's list: status (triggered, acknowledged, resolved), then severity, then oldest first
     (incidents.triage's order, in SQL), filtered, titles containing `text` (any case). Returns one page and
-    whether another follows. `team_ids`: only these teams' (a reader who is no site admin sees their own)."""
-    query = select(Incident)
+    whether another follows. `team_ids`: only these teams' (a reader who is no site admin sees their own);
+    `suppressed` as in list_incidents."""
+    query = _suppressed(select(Incident), suppressed)
     if team_ids is not None:
         query = query.where(Incident.team_id.in_(team_ids))
     if team_id is not None:

@@ -1,8 +1,8 @@
-"""/api/v1/teams/{id}/maintenance-windows: create, list, delete (the team's members and site admins)."""
+"""/api/v1/teams/{id}/maintenance-windows: create and delete (team admins), list (members)."""
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from oncall.auth import current_user, require_team_member
+from oncall.auth import current_user, require_team_admin, require_team_member
 from oncall.clock import utcnow
 from oncall.db import get_session
 from oncall.fields import Text
@@ -43,9 +43,9 @@ class WindowListSchema(Schema):
 def create_window(data, team_id: int):
     """From `start` to `end`, incidents the team's integrations and heartbeats open are kept, marked suppressed
     and page nobody; any still open when the window ends start their escalation then. Incidents a person opens
-    still page."""
+    still page. Team admins."""
     me = current_user()
-    require_team_member(me, team_id)
+    require_team_admin(me, team_id)
     session = get_session()
     window = service.create_window(session, team_id=team_id, created_by_id=me.id, now=utcnow(), **data)
     session.commit()
@@ -64,8 +64,8 @@ def list_windows(args, team_id: int):
 @bp.delete("/teams/<int:team_id>/maintenance-windows/<int:window_id>")
 @bp.response(204)
 def delete_window(team_id: int, window_id: int):
-    """End a window now: what it held and is still open starts paging."""
-    require_team_member(current_user(), team_id)
+    """End a window now (team admins): what it held and is still open starts paging."""
+    require_team_admin(current_user(), team_id)
     session = get_session()
     service.delete_window(session, service.get_window(session, team_id, window_id), now=utcnow())
     session.commit()

@@ -46,7 +46,8 @@ def init_app(app: Flask) -> None:
 
     # Each module adds its pages to the one blueprint.
     from oncall.web import (calendar_links, calendar_views, dashboard_views, escalation, filters,  # noqa: F401
-                            incidents_views, integrations, passwords, postmortem_views, profile, reports, rotations,
+                            incidents_views, integrations, maintenance, passwords, postmortem_views, profile, reports,
+                            rotations,
                             swap_views, teams, tokens)
     from oncall.web.cli import user_group
     from oncall.web.views import bp as web_bp

@@ -43,14 +43,16 @@ def incidents_list():
     severity = severity if severity in SEVERITIES else None
     team_id = parse_id(request.args.get("team_id"))
     text = (request.args.get("q") or "").strip()[:200]
+    suppressed = True if request.args.get("suppressed") == "1" else None
     page = request.args.get("page", default=1, type=int) or 1
     page = min(max(page, 1), MAX_PAGE)
     rows, more = incidents.search_incidents(session, team_id=team_id, status=None if status == "all" else status,
                                             severity=severity, text=text or None, page=page, per_page=PER_PAGE,
-                                            team_ids=visible)
-    args = {"team_id": team_id, "status": status, "severity": severity, "q": text or None}
+                                            team_ids=visible, suppressed=suppressed)
+    args = {"team_id": team_id, "status": status, "severity": severity, "q": text or None,
+            "suppressed": "1" if suppressed else None}
     return render_template("incidents/list.html", rows=rows, teams=teams, team_id=team_id, status=status,
-                           severity=severity, q=text, page=page, more=more, args=args,
+                           severity=severity, q=text, page=page, more=more, args=args, suppressed=suppressed,
                            team_names={t.id: t.name for t in teams}, now=utcnow())
 
 

@@ -44,6 +44,10 @@ def test_an_alert_inside_a_window_pages_nobody_and_is_kept_suppressed(api, hook,
     assert Worker(app=api.client.application).watch_machines() == (0, 0), "the window is not over"
     listed = api.get("/api/v1/incidents", query_string={"team_id": hook.team["id"]}).json["incidents"]
     assert [i["id"] for i in listed] == [incident["id"]], "kept and visible"
+    person = api.post("/api/v1/incidents", json={"team_id": hook.team["id"], "severity": "SEV3", "title": "By hand"}).json
+    for flag, expected in (("true", [incident["id"]]), ("false", [person["id"]])):
+        got = api.get("/api/v1/incidents", query_string={"team_id": hook.team["id"], "suppressed": flag}).json
+        assert [i["id"] for i in got["incidents"]] == expected, flag
 
 
 def test_a_person_s_incident_pages_during_a_window(api, hook, window, clock):  # noqa: F811

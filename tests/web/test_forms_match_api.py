@@ -33,7 +33,7 @@ NO_INPUT = {
     "handoffs_web.acknowledge",
     "handoffs_web.close_watch_item", "web.send_phone_code", "web.test_page", "web.revoke_api_token",
     "web.revoke_calendar_link", "web.remove_member", "web.revoke_integration", "web.test_integration",
-    "web.archive_rotation", "web.close_action_item",
+    "web.archive_rotation", "web.close_action_item", "web.end_maintenance_window",
 }
 # Passwords are the web's own (the API authenticates by token): tests/web/test_passwords.py covers these.
 NOT_AN_API_FORM = {"web.sign_in", "web.change_password", "web.person_sign_in", "web.sign_in_link"}
@@ -41,7 +41,9 @@ NOT_AN_API_FORM = {"web.sign_in", "web.change_password", "web.person_sign_in", "
 # checked both ways in the named module.
 TESTED_ELSEWHERE = {"web.verify_phone": "tests/web/test_profile.py", "web.member_role": "tests/web/test_team_pages.py",
                     # Rows of action items have no one-to-one API shape to write down here.
-                    "web.save_postmortem": "tests/web/test_lifecycle_pages.py"}
+                    "web.save_postmortem": "tests/web/test_lifecycle_pages.py",
+                    # Local date-times in the reader's zone against the API's instants, on a controlled clock.
+                    "web.create_maintenance_window": "tests/web/test_maintenance_pages.py"}
 
 
 def snapshot(session) -> tuple:
