@@ -2,7 +2,7 @@
 how fast each severity was answered against its target, month by month. The API's services, drawn as SVG."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import render_template, request
@@ -16,6 +16,7 @@ from oncall.web import permissions, report_charts, timefmt
 from oncall.web.session import login_required, web_user
 from oncall.web.views import bp
 
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 1, 1)
 PERIODS = {"4w": ("Last 4 weeks", timedelta(weeks=4)), "quarter": ("Last quarter", timedelta(days=91))}
 
 
@@ -29,6 +30,10 @@ def period_from(args, zone: str, now: datetime) -> tuple[str, reports.Period, st
             first = last = None
         if first is None or last is None:
             return "4w", reports.Period(now - PERIODS["4w"][1], now), "Choose a start and an end date."
+        if not (EARLIEST <= first <= LATEST and EARLIEST <= last <= LATEST):
+            # Beyond these a day's midnight in some zones is no representable instant (a 500, not a report).
+            return "4w", reports.Period(now - PERIODS["4w"][1], now), \
+                f"Choose dates between {EARLIEST.isoformat()} and {LATEST.isoformat()}."
         start, end = resolve_local(first, datetime.min.time(), ZoneInfo(zone)), \
             resolve_local(last + timedelta(days=1), datetime.min.time(), ZoneInfo(zone))
         if end <= start or end - start > MAX_WINDOW:

@@ -34,6 +34,9 @@ def test_the_period_picker(browser, scenario):
     assert "The end must be after the start" in bad and 'value="4w" checked' in bad
     empty = b.get(f"/teams/{scenario.team_id}/reports?period=custom&start=&end=").get_data(as_text=True)
     assert "Choose a start and an end date." in empty
+    for start, end in (("9999-12-30", "9999-12-31"), ("0001-01-01", "0001-01-02"), ("2026-01-01", "9999-12-31")):
+        far = b.get(f"/teams/{scenario.team_id}/reports?period=custom&start={start}&end={end}")
+        assert far.status_code == 200 and "Choose dates between" in far.get_data(as_text=True)
 
 
 def test_only_members_see_it(browser, scenario):
