@@ -2,12 +2,12 @@
 draft, acknowledge as the incoming on-call, resolve an incident, and check what the next draft carries.
 Screenshots of the dashboard, rotation and handoff pages go to test-artifacts/."""
 import os
-import threading
 from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.browser.serving import serve
 from tests.clock import TestClock
 from tests.conftest import TEST_NOW
 
@@ -25,62 +25,48 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The app on a free port with its own migrated SQLite file, and the people and data of the story."""
-    from oncall.schema import upgrade
     from werkzeug.security import generate_password_hash
-    from werkzeug.serving import make_server
 
     from oncall import clock as oncall_clock
-    from oncall import create_app
-    from oncall.db import get_engine, get_sessionmaker
+    from oncall.db import get_sessionmaker
     from oncall.handoffs.models import WatchItem
     from oncall.incidents import service as incidents
     from oncall.people import service as people
     from oncall.schedules import service as schedules
 
-    db = tmp_path_factory.mktemp("browser") / "oncall.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "browser-test", "PUBLIC_URL": "http://127.0.0.1"})
-    with app.app_context():
-        upgrade()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{httpd.server_port}"
-    app.config["PUBLIC_URL"] = base
+    with serve(tmp_path_factory, "browser") as (app, base):
 
-    # The story happens on the test clock, from the data's creation to the last page the server answers.
-    test_clock = TestClock(TEST_NOW)
-    with oncall_clock.reading(test_clock):
-        now = test_clock()
-        change = (now + timedelta(hours=3)).replace(second=0, microsecond=0)
-        start = (now - timedelta(days=6)).date()
-        with get_sessionmaker(app).begin() as s:
-            names = ("Alice Adams", "Bob Brown", "Carol Chen")
-            users = [people.create_user(s, name=n, email=f"{n.split()[0].lower()}@example.com",
-                                        phone=f"+1415555010{i}", time_zone="UTC") for i, n in enumerate(names, 1)]
-            for u in users:
-                u.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-            team = people.create_team(s, name="Payments", slug="payments", time_zone="UTC")
-            people.set_members(s, team, user_ids=[u.id for u in users], admin_ids=[users[0].id])
-            rotation = schedules.create_rotation(
-                s, team_id=team.id, name="Payments primary", time_zone="UTC",
-                handoff_time=time(change.hour, change.minute), shift_length={"unit": "days", "count": 1},
-                start_date=start, participant_ids=[u.id for u in users])
-            incidents.create_incident(s, team_id=team.id, severity="SEV2", title="Checkout errors at 5%", now=now)
-            incidents.create_incident(s, team_id=team.id, severity="SEV3", title="Search is slow", now=now)
-            long_one, _ = incidents.create_incident(
-                s, team_id=team.id, severity="SEV4", title=f"PaymentGatewayConnectorTimeoutException_{'x' * 80}",
-                now=now, description=f"https://logs.example.com/app/discover#/view/{'a' * 120}")
-            s.add(WatchItem(team_id=team.id, text="Old certificate renewal", added_by_id=users[0].id, created_at=now))
-            s.flush()
-            k = (change.date() - start).days
-            outgoing, incoming = users[(k - 1) % 3], users[k % 3]
-            story = {"base": base, "rotation_id": rotation.id, "outgoing": outgoing.email, "incoming": incoming.email,
-                     "incoming_name": incoming.name, "team_id": team.id, "long_incident_id": long_one.id}
+        # The story happens on the test clock, from the data's creation to the last page the server answers.
+        test_clock = TestClock(TEST_NOW)
+        with oncall_clock.reading(test_clock):
+            now = test_clock()
+            change = (now + timedelta(hours=3)).replace(second=0, microsecond=0)
+            start = (now - timedelta(days=6)).date()
+            with get_sessionmaker(app).begin() as s:
+                names = ("Alice Adams", "Bob Brown", "Carol Chen")
+                users = [people.create_user(s, name=n, email=f"{n.split()[0].lower()}@example.com",
+                                            phone=f"+1415555010{i}", time_zone="UTC") for i, n in enumerate(names, 1)]
+                for u in users:
+                    u.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+                team = people.create_team(s, name="Payments", slug="payments", time_zone="UTC")
+                people.set_members(s, team, user_ids=[u.id for u in users], admin_ids=[users[0].id])
+                rotation = schedules.create_rotation(
+                    s, team_id=team.id, name="Payments primary", time_zone="UTC",
+                    handoff_time=time(change.hour, change.minute), shift_length={"unit": "days", "count": 1},
+                    start_date=start, participant_ids=[u.id for u in users])
+                incidents.create_incident(s, team_id=team.id, severity="SEV2", title="Checkout errors at 5%", now=now)
+                incidents.create_incident(s, team_id=team.id, severity="SEV3", title="Search is slow", now=now)
+                long_one, _ = incidents.create_incident(
+                    s, team_id=team.id, severity="SEV4", title=f"PaymentGatewayConnectorTimeoutException_{'x' * 80}",
+                    now=now, description=f"https://logs.example.com/app/discover#/view/{'a' * 120}")
+                s.add(WatchItem(team_id=team.id, text="Old certificate renewal", added_by_id=users[0].id, created_at=now))
+                s.flush()
+                k = (change.date() - start).days
+                outgoing, incoming = users[(k - 1) % 3], users[k % 3]
+                story = {"base": base, "rotation_id": rotation.id, "outgoing": outgoing.email, "incoming": incoming.email,
+                         "incoming_name": incoming.name, "team_id": team.id, "long_incident_id": long_one.id}
 
-        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-        thread.start()
-        yield story
-        httpd.shutdown()
-        thread.join()
-    get_engine(app).dispose()
+            yield story
 
 
 def _real_clock_env() -> dict[str, str]:

@@ -1,10 +1,10 @@
 """The postmortem form in a real browser against a real server on 127.0.0.1: a resolved SEV1's prefilled draft
 is written, an action item given an owner and a due date, published, its Markdown read; the owner closes the item from the dashboard. Screenshots go to test-artifacts/."""
-import threading
 from datetime import time, timedelta
 
 import pytest
 
+from tests.browser.serving import serve
 from tests.browser.test_handoff_flow import ARTIFACTS, CHROMIUM, PASSWORD, browser, sign_in  # noqa: F401
 from tests.clock import TestClock
 from tests.conftest import TEST_NOW
@@ -17,50 +17,36 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from oncall.schema import upgrade
     from werkzeug.security import generate_password_hash
-    from werkzeug.serving import make_server
 
     from oncall import clock as oncall_clock
-    from oncall import create_app
-    from oncall.db import get_engine, get_sessionmaker
+    from oncall.db import get_sessionmaker
     from oncall.incidents import service as incidents
     from oncall.people import service as people
     from oncall.schedules import service as schedules
 
-    db = tmp_path_factory.mktemp("browser-postmortem") / "oncall.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "browser-test", "PUBLIC_URL": "http://127.0.0.1"})
-    with app.app_context():
-        upgrade()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{httpd.server_port}"
-    app.config["PUBLIC_URL"] = base
-    test_clock = TestClock(TEST_NOW)
-    with oncall_clock.reading(test_clock):
-        now = test_clock()
-        with get_sessionmaker(app).begin() as s:
-            users = [people.create_user(s, name=n, email=f"{n.split()[0].lower()}@example.com",
-                                        phone=f"+1415555020{i}", time_zone="UTC")
-                     for i, n in enumerate(("Alice Adams", "Bob Brown"), 1)]
-            for u in users:
-                u.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-            team = people.create_team(s, name="Payments", slug="payments", time_zone="UTC")
-            people.set_members(s, team, user_ids=[u.id for u in users], admin_ids=[users[0].id])
-            schedules.create_rotation(s, team_id=team.id, name="Payments primary", time_zone="UTC",
-                                      handoff_time=time(9), shift_length={"unit": "weeks", "count": 1},
-                                      start_date=(now - timedelta(days=2)).date(), participant_ids=[u.id for u in users])
-            incident, _ = incidents.create_incident(s, team_id=team.id, severity="SEV1", title="Checkout down",
-                                                    now=now - timedelta(minutes=50))
-            incidents.acknowledge(s, incident, user_id=users[0].id, via="web", now=now - timedelta(minutes=45))
-            incidents.resolve(s, incident, user_id=users[0].id, via="web", now=now - timedelta(minutes=5))
-            story = {"base": base, "incident_id": incident.id, "alice": users[0].email, "bob": users[1].email,
-                     "bob_id": users[1].id}
-        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-        thread.start()
-        yield story
-        httpd.shutdown()
-        thread.join()
-    get_engine(app).dispose()
+    with serve(tmp_path_factory, "browser-postmortem") as (app, base):
+        test_clock = TestClock(TEST_NOW)
+        with oncall_clock.reading(test_clock):
+            now = test_clock()
+            with get_sessionmaker(app).begin() as s:
+                users = [people.create_user(s, name=n, email=f"{n.split()[0].lower()}@example.com",
+                                            phone=f"+1415555020{i}", time_zone="UTC")
+                         for i, n in enumerate(("Alice Adams", "Bob Brown"), 1)]
+                for u in users:
+                    u.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+                team = people.create_team(s, name="Payments", slug="payments", time_zone="UTC")
+                people.set_members(s, team, user_ids=[u.id for u in users], admin_ids=[users[0].id])
+                schedules.create_rotation(s, team_id=team.id, name="Payments primary", time_zone="UTC",
+                                          handoff_time=time(9), shift_length={"unit": "weeks", "count": 1},
+                                          start_date=(now - timedelta(days=2)).date(), participant_ids=[u.id for u in users])
+                incident, _ = incidents.create_incident(s, team_id=team.id, severity="SEV1", title="Checkout down",
+                                                        now=now - timedelta(minutes=50))
+                incidents.acknowledge(s, incident, user_id=users[0].id, via="web", now=now - timedelta(minutes=45))
+                incidents.resolve(s, incident, user_id=users[0].id, via="web", now=now - timedelta(minutes=5))
+                story = {"base": base, "incident_id": incident.id, "alice": users[0].email, "bob": users[1].email,
+                         "bob_id": users[1].id}
+            yield story
 
 
 def test_write_publish_and_follow_through(server, browser):  # noqa: F811

@@ -2,11 +2,11 @@
 the page (a triggered SEV1 above an acknowledged SEV2) and that I am on call, I acknowledge from the
 dashboard, open the incident and add a note. Screenshots go to test-artifacts/responder-*.png."""
 import os
-import threading
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
+from tests.browser.serving import serve
 from tests.browser.test_handoff_flow import ARTIFACTS, CHROMIUM, PASSWORD, browser, sign_in  # noqa: F401
 
 pytestmark = [
@@ -18,74 +18,60 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from oncall.schema import upgrade
     from werkzeug.security import generate_password_hash
-    from werkzeug.serving import make_server
 
-    from oncall import create_app
-    from oncall.db import get_engine, get_sessionmaker
+    from oncall.db import get_sessionmaker
     from oncall.incidents import service as incidents
     from oncall.people import service as people
     from oncall.schedules import service as schedules
 
-    db = tmp_path_factory.mktemp("responder") / "oncall.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "browser-test", "PUBLIC_URL": "http://127.0.0.1"})
-    with app.app_context():
-        upgrade()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{httpd.server_port}"
-    app.config["PUBLIC_URL"] = base
+    with serve(tmp_path_factory, "responder") as (app, base):
 
-    now = datetime.now(timezone.utc)
-    with get_sessionmaker(app).begin() as s:
-        nia = people.create_user(s, name="Nia Night", email="nia@example.com", phone="+14155550142",
-                                 time_zone="America/New_York")
-        dan = people.create_user(s, name="Dan Day", email="dan@example.com", phone="+14155550143", time_zone="UTC")
-        for u in (nia, dan):
-            u.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-        team = people.create_team(s, name="Payments", slug="payments", time_zone="UTC")
-        people.set_members(s, team, user_ids=[nia.id, dan.id], admin_ids=[nia.id])
-        # Nia alone on the rotation: she is on call whatever the hour the test runs at.
-        schedules.create_rotation(s, team_id=team.id, name="Payments primary", time_zone="UTC",
-                                  handoff_time=time(9), shift_length={"unit": "days", "count": 1},
-                                  start_date=(now - timedelta(days=3)).date(), participant_ids=[nia.id])
-        acked, _ = incidents.create_incident(s, team_id=team.id, severity="SEV2", title="Refunds delayed",
-                                             now=now - timedelta(minutes=40))
-        incidents.acknowledge(s, acked, user_id=dan.id, via="web", now=now - timedelta(minutes=35))
-        incidents.create_incident(s, team_id=team.id, severity="SEV1", title="Checkout is down",
-                                  now=now - timedelta(minutes=3))
-        # A second team for the calendar and swap story: Eve and Finn alternate daily at 09:00 UTC; Finn has
-        # an override tomorrow afternoon, Eve is away the day after (Finn covers), both are away on day 4.
-        eve = people.create_user(s, name="Eve Early", email="eve@example.com", phone="+14155550144", time_zone="UTC")
-        finn = people.create_user(s, name="Finn Late", email="finn@example.com", phone="+14155550145",
-                                  time_zone="Europe/Berlin")
-        for u in (eve, finn):
-            u.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-        search = people.create_team(s, name="Search", slug="search", time_zone="UTC")
-        people.set_members(s, search, user_ids=[eve.id, finn.id], admin_ids=[])
-        today = now.date()
-        calendar_rotation = schedules.create_rotation(
-            s, team_id=search.id, name="Search primary", time_zone="UTC", handoff_time=time(9),
-            shift_length={"unit": "days", "count": 1}, start_date=today - timedelta(days=7),
-            participant_ids=[eve.id, finn.id])
-        day = lambda n, h=9: datetime(today.year, today.month, today.day, h, tzinfo=timezone.utc) + timedelta(days=n)  # noqa: E731
-        schedules.add_override(s, rotation_id=calendar_rotation.id, user_id=finn.id, start_at=day(1, 13),
-                               end_at=day(1, 17), reason="covering the dentist", now=now)
-        schedules.add_time_off(s, user_id=eve.id, start_at=day(2, 0), end_at=day(3, 0), now=now)
-        for u in (eve, finn):
-            schedules.add_time_off(s, user_id=u.id, start_at=day(4, 10), end_at=day(4, 14), now=now)
-        later, _ = incidents.create_incident(s, team_id=search.id, severity="SEV3", title="Indexing lag",
-                                             now=now - timedelta(minutes=5))
-        story = {"base": base, "calendar_rotation": calendar_rotation.id, "eve_id": eve.id, "finn_id": finn.id,
-                 "search_incident": later.id, "swap_start": day(5), "swap_end": day(6),
-                 "days": {"override": day(1).date(), "time_off": day(2).date(), "uncovered": day(4).date()}}
+        now = datetime.now(timezone.utc)
+        with get_sessionmaker(app).begin() as s:
+            nia = people.create_user(s, name="Nia Night", email="nia@example.com", phone="+14155550142",
+                                     time_zone="America/New_York")
+            dan = people.create_user(s, name="Dan Day", email="dan@example.com", phone="+14155550143", time_zone="UTC")
+            for u in (nia, dan):
+                u.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+            team = people.create_team(s, name="Payments", slug="payments", time_zone="UTC")
+            people.set_members(s, team, user_ids=[nia.id, dan.id], admin_ids=[nia.id])
+            # Nia alone on the rotation: she is on call whatever the hour the test runs at.
+            schedules.create_rotation(s, team_id=team.id, name="Payments primary", time_zone="UTC",
+                                      handoff_time=time(9), shift_length={"unit": "days", "count": 1},
+                                      start_date=(now - timedelta(days=3)).date(), participant_ids=[nia.id])
+            acked, _ = incidents.create_incident(s, team_id=team.id, severity="SEV2", title="Refunds delayed",
+                                                 now=now - timedelta(minutes=40))
+            incidents.acknowledge(s, acked, user_id=dan.id, via="web", now=now - timedelta(minutes=35))
+            incidents.create_incident(s, team_id=team.id, severity="SEV1", title="Checkout is down",
+                                      now=now - timedelta(minutes=3))
+            # A second team for the calendar and swap story: Eve and Finn alternate daily at 09:00 UTC; Finn has
+            # an override tomorrow afternoon, Eve is away the day after (Finn covers), both are away on day 4.
+            eve = people.create_user(s, name="Eve Early", email="eve@example.com", phone="+14155550144", time_zone="UTC")
+            finn = people.create_user(s, name="Finn Late", email="finn@example.com", phone="+14155550145",
+                                      time_zone="Europe/Berlin")
+            for u in (eve, finn):
+                u.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+            search = people.create_team(s, name="Search", slug="search", time_zone="UTC")
+            people.set_members(s, search, user_ids=[eve.id, finn.id], admin_ids=[])
+            today = now.date()
+            calendar_rotation = schedules.create_rotation(
+                s, team_id=search.id, name="Search primary", time_zone="UTC", handoff_time=time(9),
+                shift_length={"unit": "days", "count": 1}, start_date=today - timedelta(days=7),
+                participant_ids=[eve.id, finn.id])
+            day = lambda n, h=9: datetime(today.year, today.month, today.day, h, tzinfo=timezone.utc) + timedelta(days=n)  # noqa: E731
+            schedules.add_override(s, rotation_id=calendar_rotation.id, user_id=finn.id, start_at=day(1, 13),
+                                   end_at=day(1, 17), reason="covering the dentist", now=now)
+            schedules.add_time_off(s, user_id=eve.id, start_at=day(2, 0), end_at=day(3, 0), now=now)
+            for u in (eve, finn):
+                schedules.add_time_off(s, user_id=u.id, start_at=day(4, 10), end_at=day(4, 14), now=now)
+            later, _ = incidents.create_incident(s, team_id=search.id, severity="SEV3", title="Indexing lag",
+                                                 now=now - timedelta(minutes=5))
+            story = {"base": base, "calendar_rotation": calendar_rotation.id, "eve_id": eve.id, "finn_id": finn.id,
+                     "search_incident": later.id, "swap_start": day(5), "swap_end": day(6),
+                     "days": {"override": day(1).date(), "time_off": day(2).date(), "uncovered": day(4).date()}}
 
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield story
-    httpd.shutdown()
-    thread.join()
-    get_engine(app).dispose()
+        yield story
 
 
 def test_three_am_page_on_a_phone(server, browser):  # noqa: F811  (the module fixture imported above)

@@ -9,12 +9,13 @@ import itertools
 import json
 import os
 import re
-import threading
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+
+from tests.browser.serving import serve
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -30,43 +31,29 @@ pytestmark = [
 def server(tmp_path_factory):
     """The app on a free port with its own migrated SQLite file and one site admin; `outbox()` sends what is due
     through a console notifier and returns what it printed; `app` lets a test write its own data."""
-    from oncall.schema import upgrade
     from werkzeug.security import generate_password_hash
-    from werkzeug.serving import make_server
 
-    from oncall import create_app
-    from oncall.db import get_engine, get_sessionmaker
+    from oncall.db import get_sessionmaker
     from oncall.paging import outbox
     from oncall.paging.console import ConsoleNotifier
     from oncall.people import service as people
 
-    db = tmp_path_factory.mktemp("setup") / "oncall.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "browser-test", "PUBLIC_URL": "http://127.0.0.1"})
-    with app.app_context():
-        upgrade()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{httpd.server_port}"
-    app.config["PUBLIC_URL"] = base
-    with get_sessionmaker(app).begin() as s:
-        root = people.create_user(s, name="Sam Site", email="sam@example.com", phone=None, time_zone="UTC")
-        root.is_admin = True
-        root.password_hash = generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:1000")
+    with serve(tmp_path_factory, "setup") as (app, base):
+        with get_sessionmaker(app).begin() as s:
+            root = people.create_user(s, name="Sam Site", email="sam@example.com", phone=None, time_zone="UTC")
+            root.is_admin = True
+            root.password_hash = generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:1000")
 
-    calls = itertools.count(1)
+        calls = itertools.count(1)
 
-    def dispatch() -> str:
-        printed = io.StringIO()
-        # Each pass an hour further on than the last, so one person's SMS window (30 s) never holds the next.
-        later = datetime.now(timezone.utc) + timedelta(hours=next(calls))
-        outbox.dispatch_due(get_sessionmaker(app), ConsoleNotifier(printed), public_url=base, now=later)
-        return printed.getvalue()
+        def dispatch() -> str:
+            printed = io.StringIO()
+            # Each pass an hour further on than the last, so one person's SMS window (30 s) never holds the next.
+            later = datetime.now(timezone.utc) + timedelta(hours=next(calls))
+            outbox.dispatch_due(get_sessionmaker(app), ConsoleNotifier(printed), public_url=base, now=later)
+            return printed.getvalue()
 
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": base, "outbox": dispatch, "app": app}
-    httpd.shutdown()
-    thread.join()
-    get_engine(app).dispose()
+        yield {"base": base, "outbox": dispatch, "app": app}
 
 
 # The one browser fixture of the browser tests (outside faketime, the agreed chromium flags).
